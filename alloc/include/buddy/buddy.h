@@ -1,0 +1,256 @@
+/* pagetorture: a userspace model of the Linux 6.x zoned buddy page allocator.
+ *
+ * Every allocator is an instance (struct buddy_system); the library keeps no
+ * global state, so many instances can live in one process.  Every public call
+ * is thread-safe.  A thread tells an instance which simulated CPU it runs on
+ * with buddy_bind_cpu(), the way the kernel's smp_processor_id() would.
+ *
+ * Lock order (outermost first), as in the kernel:
+ *   pcp->lock (one per CPU per zone)  ->  zone->lock  ->  sys->report_lock
+ * A pcp lock is only ever taken by trylock from the free path of another
+ * context; drain of a remote CPU's pcp takes its lock normally.  No path
+ * holds two zone locks or two pcp locks at once.
+ */
+#ifndef BUDDY_BUDDY_H
+#define BUDDY_BUDDY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buddy/gfp.h"
+#include "buddy/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct buddy_system;
+struct page; /* one record per pfn, like the kernel's struct page */
+
+#define BUDDY_MAX_HOLES 64
+#define BUDDY_MAX_CMA 16
+#define BUDDY_LOCAL_DISTANCE 10
+#define BUDDY_REMOTE_DISTANCE 20
+
+/* A pfn range [start_pfn, end_pfn); start == end means the zone is empty. */
+struct buddy_pfn_range {
+	uint64_t start_pfn;
+	uint64_t end_pfn;
+};
+
+struct buddy_topology {
+	int nr_nodes;                               /* 1 .. BUDDY_MAX_NODES */
+	int nr_cpus;                                /* 1 .. BUDDY_MAX_CPUS */
+	int cpu_to_node[BUDDY_MAX_CPUS];
+	uint8_t distance[BUDDY_MAX_NODES][BUDDY_MAX_NODES];
+	struct buddy_pfn_range zones[BUDDY_MAX_NODES][MAX_NR_ZONES];
+	int nr_holes;                               /* pfns inside a zone span that have no memory */
+	struct buddy_pfn_range holes[BUDDY_MAX_HOLES];
+	int nr_cma;                                 /* CMA areas; pageblock aligned, inside one zone */
+	struct buddy_pfn_range cma[BUDDY_MAX_CMA];
+};
+
+enum buddy_backing {
+	BUDDY_BACKING_NONE, /* metadata only: pages have no address */
+	BUDDY_BACKING_MMAP, /* real memory behind every present pfn */
+};
+
+typedef void (*buddy_log_fn)(void *ctx, const char *line);
+
+struct buddy_options {
+	unsigned int max_order;        /* MAX_PAGE_ORDER, default 10, at most MAX_PAGE_ORDER_LIMIT */
+	unsigned int pageblock_order;  /* default 9; must be <= max_order */
+	enum buddy_backing backing;
+	bool poison;                   /* write poison_byte at free, verify at allocation (page_poisoning) */
+	uint8_t poison_byte;           /* default 0xaa, the kernel's PAGE_POISON */
+	long min_free_kbytes;          /* 0: computed from memory as the kernel does */
+	int watermark_scale_factor;    /* default 10 */
+	int watermark_boost_factor;    /* default 15000; 0 disables boosting */
+	int lowmem_reserve_ratio[MAX_NR_ZONES]; /* default 256, 256, 32, 0 */
+	int percpu_pagelist_high_fraction;      /* 0: high from the low watermark, as the kernel default */
+	bool no_mobility_grouping;     /* force page_group_by_mobility_disabled */
+	buddy_log_fn log;              /* warnings and bad_page reports; NULL keeps them in the log ring only */
+	void *log_ctx;
+};
+
+struct buddy_error {
+	char field[64];   /* the topology or option field at fault, e.g. "zones[1][Normal]" */
+	char message[256];
+};
+
+void buddy_options_init(struct buddy_options *opts);
+
+/* The built-in topology: a small two-socket server (see topology.c). */
+void buddy_topology_default(struct buddy_topology *topo);
+/* A small one-node topology of nr_pages pages (DMA32 + Normal), for tests and fuzzing. */
+void buddy_topology_small(struct buddy_topology *topo, uint64_t nr_pages, int nr_cpus);
+/* Parse the plain-text topology format (docs in topology.c and README).
+ * Returns 0, or -1 with err naming the line and field. */
+int buddy_topology_parse(const char *text, size_t len, struct buddy_topology *topo,
+			 struct buddy_options *opts, struct buddy_error *err);
+int buddy_topology_load(const char *path, struct buddy_topology *topo,
+			struct buddy_options *opts, struct buddy_error *err);
+/* Check a topology for consistency; 0, or -1 with err naming the field. */
+int buddy_topology_validate(const struct buddy_topology *topo, const struct buddy_options *opts,
+			    struct buddy_error *err);
+/* Write a topology in the text format (round-trips through buddy_topology_parse). */
+int buddy_topology_write(FILE *out, const struct buddy_topology *topo, const struct buddy_options *opts);
+
+struct buddy_system *buddy_system_create(const struct buddy_topology *topo,
+					 const struct buddy_options *opts,
+					 struct buddy_error *err);
+void buddy_system_destroy(struct buddy_system *sys);
+
+/* Which simulated CPU the calling thread runs on for this instance (default 0). */
+int buddy_bind_cpu(struct buddy_system *sys, int cpu);
+int buddy_current_cpu(const struct buddy_system *sys);
+
+/* Allocation.  NULL on failure (or on bad input, counted and logged). */
+struct page *buddy_alloc_pages(struct buddy_system *sys, gfp_t gfp, unsigned int order);
+struct page *buddy_alloc_pages_node(struct buddy_system *sys, int nid, gfp_t gfp, unsigned int order);
+/* nodemask: bit n allows node n; 0 means all nodes.  preferred_nid -1: the CPU's node. */
+struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					int preferred_nid, uint64_t nodemask);
+/* alloc_pages_bulk: order-0 pages into array[]; returns how many were placed. */
+size_t buddy_alloc_pages_bulk(struct buddy_system *sys, gfp_t gfp, int preferred_nid,
+			      uint64_t nodemask, size_t nr_pages, struct page **array);
+
+/* Free a block obtained with the same order.  0, or a negative errno when the
+ * free was refused as a bad page (reported like the kernel's bad_page()). */
+int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order);
+
+/* Page helpers. */
+uint64_t buddy_page_to_pfn(const struct buddy_system *sys, const struct page *page);
+struct page *buddy_pfn_to_page(struct buddy_system *sys, uint64_t pfn); /* NULL if invalid */
+void *buddy_page_address(const struct buddy_system *sys, const struct page *page); /* NULL without backing */
+int buddy_page_nid(const struct page *page);
+enum zone_type buddy_page_zonenum(const struct page *page);
+unsigned int buddy_page_order(const struct page *page);  /* allocation order of a head page */
+bool buddy_page_is_free(const struct buddy_system *sys, uint64_t pfn);
+
+/* pcp control. */
+void buddy_drain_local_pages(struct buddy_system *sys);      /* this CPU, all zones */
+void buddy_drain_cpu_pages(struct buddy_system *sys, int cpu);
+void buddy_drain_all_pages(struct buddy_system *sys);
+/* Fix pcp high and batch for every CPU (like percpu_pagelist_high_fraction but
+ * absolute); high 0 and batch 0 restore the kernel's automatic values. */
+int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch);
+
+/* Tunables, recomputing watermarks as the sysctl handlers do. */
+int buddy_set_min_free_kbytes(struct buddy_system *sys, long kbytes);
+int buddy_set_watermark_scale_factor(struct buddy_system *sys, int factor);
+int buddy_set_lowmem_reserve_ratio(struct buddy_system *sys, const int ratio[MAX_NR_ZONES]);
+
+/* Watermarks, as mm/page_alloc.c has them. */
+bool buddy_zone_watermark_ok(struct buddy_system *sys, int nid, enum zone_type zone,
+			     unsigned int order, unsigned long mark,
+			     enum zone_type highest_zoneidx, unsigned int alloc_flags);
+unsigned long buddy_zone_wmark(struct buddy_system *sys, int nid, enum zone_type zone,
+			       enum zone_watermarks which); /* including boost */
+
+/* Invariant checking. */
+enum buddy_check_scope {
+	BUDDY_CHECK_ZONE,  /* one zone's free lists and counters, O(free blocks + pcp pages) */
+	BUDDY_CHECK_PCP,   /* one CPU's pcp lists in every zone */
+	BUDDY_CHECK_ALL,   /* everything, walking every page */
+};
+
+struct buddy_violation {
+	const char *name;  /* short stable invariant name, e.g. "buddy-unmerged" */
+	int nid;
+	int zone;          /* enum zone_type or -1 */
+	int cpu;           /* -1 when not about a pcp */
+	uint64_t pfn;      /* UINT64_MAX when not about one page */
+	int order;         /* -1 when not about a block */
+	char message[160];
+};
+
+struct buddy_check_result {
+	size_t count;                    /* violations found (may exceed the array) */
+	size_t capacity;
+	struct buddy_violation *v;       /* caller-owned array of capacity entries */
+};
+
+/* Run the checker.  nid/zone select the zone for BUDDY_CHECK_ZONE, cpu for
+ * BUDDY_CHECK_PCP.  Takes the locks it needs.  Returns the violation count. */
+size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int nid,
+		   enum zone_type zone, int cpu, struct buddy_check_result *res);
+/* Name and one-line meaning of every invariant the checker knows. */
+struct buddy_invariant {
+	const char *name;
+	const char *meaning;
+};
+size_t buddy_invariants(const struct buddy_invariant **list);
+void buddy_violation_format(const struct buddy_violation *v, char *buf, size_t len);
+
+/* /proc output, in the kernel's exact text layouts. */
+void buddy_proc_buddyinfo(struct buddy_system *sys, FILE *out);
+void buddy_proc_pagetypeinfo(struct buddy_system *sys, FILE *out);
+void buddy_proc_zoneinfo(struct buddy_system *sys, FILE *out);
+void buddy_proc_vmstat(struct buddy_system *sys, FILE *out);
+
+/* Event counters of /proc/vmstat. */
+enum buddy_vm_event {
+	PGALLOC_DMA, PGALLOC_DMA32, PGALLOC_NORMAL, PGALLOC_MOVABLE,
+	ALLOCSTALL_DMA, ALLOCSTALL_DMA32, ALLOCSTALL_NORMAL, ALLOCSTALL_MOVABLE,
+	PGFREE,
+	PGSCAN_KSWAPD, PGSCAN_DIRECT, PGSTEAL_KSWAPD, PGSTEAL_DIRECT,
+	COMPACTMIGRATE_SCANNED, COMPACTFREE_SCANNED, COMPACTISOLATED,
+	COMPACTSTALL, COMPACTFAIL, COMPACTSUCCESS, KCOMPACTD_WAKE,
+	KSWAPD_LOW_WMARK_HIT_QUICKLY, KSWAPD_HIGH_WMARK_HIT_QUICKLY, PAGEOUTRUN,
+	OOM_KILL,
+	CMA_ALLOC_SUCCESS, CMA_ALLOC_FAIL,
+	PGMIGRATE_SUCCESS, PGMIGRATE_FAIL,
+	/* Counters of this model with no kernel twin, kept after the kernel's. */
+	BUDDY_ALLOC_FAIL, BUDDY_ALLOC_WARN, BUDDY_BAD_PAGE, BUDDY_EXTFRAG, BUDDY_HIGHATOMIC_RESERVE,
+	BUDDY_HIGHATOMIC_UNRESERVE, BUDDY_WMARK_BOOST,
+	NR_BUDDY_VM_EVENTS
+};
+uint64_t buddy_vm_event(struct buddy_system *sys, enum buddy_vm_event ev);
+const char *buddy_vm_event_name(enum buddy_vm_event ev);
+
+/* Summary numbers for tools. */
+struct buddy_zone_info {
+	bool populated;
+	uint64_t start_pfn, spanned, present, managed;
+	uint64_t free_pages;       /* NR_FREE_PAGES */
+	uint64_t free_cma_pages;
+	uint64_t pcp_pages;        /* on every CPU's pcp lists */
+	uint64_t allocated_pages;
+	uint64_t quarantined_pages; /* kept out by bad_page() */
+	unsigned long wmark[NR_WMARK];
+	unsigned long watermark_boost;
+	unsigned long lowmem_reserve[MAX_NR_ZONES];
+	unsigned long nr_reserved_highatomic;
+	unsigned long nr_free_highatomic;
+	unsigned long nr_free_blocks[MAX_PAGE_ORDER_LIMIT + 1][MIGRATE_TYPES];
+	unsigned long nr_pageblocks[MIGRATE_TYPES];
+	int pcp_high, pcp_batch;
+};
+int buddy_zone_info(struct buddy_system *sys, int nid, enum zone_type zone,
+		    struct buddy_zone_info *info);
+struct buddy_system_info {
+	int nr_nodes, nr_cpus;
+	unsigned int max_order, pageblock_order;
+	long min_free_kbytes;
+	bool page_group_by_mobility_disabled;
+	uint64_t max_pfn;
+	uint64_t present_pages;
+	size_t page_struct_size;
+	size_t metadata_bytes;
+};
+void buddy_system_info(struct buddy_system *sys, struct buddy_system_info *info);
+/* The zonelist of a node: zones in the order the allocator tries them.
+ * Writes up to max entries as nid * MAX_NR_ZONES + zone; returns the count. */
+int buddy_zonelist(struct buddy_system *sys, int nid, bool nofallback, int *entries, int max);
+
+/* Recent warnings and bad_page reports (a ring of lines). */
+size_t buddy_log_read(struct buddy_system *sys, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

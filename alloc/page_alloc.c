@@ -1,0 +1,750 @@
+/* The buddy core and the allocation entry points (mm/page_alloc.c): free
+ * lists, expand, __free_one_page, __rmqueue, rmqueue, get_page_from_freelist,
+ * the beginning of the slow path, the free path and bad_page(). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- free lists ---- */
+void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order, int mt, bool tail)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	if (tail)
+		list_add_tail(&page->lru, &area->free_list[mt]);
+	else
+		list_add(&page->lru, &area->free_list[mt]);
+	area->nr_free++;
+	area->nr_free_mt[mt]++;
+	atomic_fetch_add_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
+	page->order = (uint8_t)order;
+	set_page_flag(page, PG_buddy);
+}
+
+void __del_from_free_list(struct zone *zone, struct page *page, unsigned int order, int mt)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	list_del(&page->lru);
+	clear_page_flag(page, PG_buddy);
+	page->order = 0;
+	area->nr_free--;
+	area->nr_free_mt[mt]--;
+	atomic_fetch_sub_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
+}
+
+void account_freepages(struct zone *zone, long nr_pages, int mt)
+{
+	if (is_migrate_isolate(mt))
+		return;
+	mod_zone_page_state(zone, NR_FREE_PAGES, nr_pages);
+	if (is_migrate_cma(mt))
+		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr_pages);
+	else if (is_migrate_highatomic(mt))
+		atomic_fetch_add_explicit(&zone->nr_free_highatomic, nr_pages, memory_order_relaxed);
+}
+
+/* expand(): split a block of order high down to order low, putting the
+ * upper halves back on the free lists.  Returns the pages put back. */
+unsigned long expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
+{
+	unsigned long size = 1UL << high, nr_added = 0;
+
+	while (high > low) {
+		high--;
+		size >>= 1;
+		__add_to_free_list(zone, &page[size], high, mt, false);
+		nr_added += size;
+	}
+	return nr_added;
+}
+
+void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
+{
+	long nr_pages = 1L << high;
+
+	__del_from_free_list(zone, page, high, mt);
+	nr_pages -= (long)expand(zone, page, low, high, mt);
+	account_freepages(zone, -nr_pages, mt);
+}
+
+static struct page *get_page_from_free_area(struct free_area *area, int mt)
+{
+	struct list_head *head = &area->free_list[mt];
+
+	return list_empty(head) ? NULL : container_of(head->next, struct page, lru);
+}
+
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
+{
+	for (unsigned int current_order = order; current_order <= zone->sys->max_order; current_order++) {
+		struct page *page = get_page_from_free_area(&zone->free_area[current_order], mt);
+		if (!page)
+			continue;
+		page_del_and_expand(zone, page, order, current_order, mt);
+		return page;
+	}
+	return NULL;
+}
+
+enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
+
+/* __rmqueue(): the requested type first, then fallbacks in increasing order
+ * of fragmentation risk.  *mode remembers how far a bulk refill had to go so
+ * that the next page of the same refill starts there. */
+struct page *__rmqueue(struct zone *zone, unsigned int order, int mt, unsigned int alloc_flags, int *mode)
+{
+	struct page *page;
+
+	/* Keep movable allocations balanced between CMA and the rest once
+	 * more than half the free memory is CMA. */
+	if ((alloc_flags & ALLOC_CMA) &&
+	    zone_page_state(zone, NR_FREE_CMA_PAGES) > zone_page_state(zone, NR_FREE_PAGES) / 2) {
+		page = __rmqueue_smallest(zone, order, MIGRATE_CMA);
+		if (page)
+			return page;
+	}
+	switch (*mode) {
+	case RMQUEUE_NORMAL:
+		page = __rmqueue_smallest(zone, order, mt);
+		if (page)
+			return page;
+		/* fall through */
+	case RMQUEUE_CMA:
+		if (alloc_flags & ALLOC_CMA) {
+			page = __rmqueue_smallest(zone, order, MIGRATE_CMA);
+			if (page) {
+				*mode = RMQUEUE_CMA;
+				return page;
+			}
+		}
+		/* fall through */
+	case RMQUEUE_CLAIM:
+		page = __rmqueue_fallback_claim(zone, order, mt, alloc_flags);
+		if (page) {
+			*mode = RMQUEUE_NORMAL;
+			return page;
+		}
+		/* fall through */
+	case RMQUEUE_STEAL:
+		if (!(alloc_flags & ALLOC_NOFRAGMENT)) {
+			page = __rmqueue_fallback_steal(zone, order, mt);
+			if (page) {
+				*mode = RMQUEUE_STEAL;
+				return page;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ---- freeing into the buddy lists ---- */
+static struct page *find_buddy_page(struct zone *zone, uint64_t pfn, unsigned int order, uint64_t *buddy_pfn)
+{
+	struct buddy_system *sys = zone->sys;
+	uint64_t bpfn = pfn ^ (1ULL << order);
+
+	if (bpfn >= sys->max_pfn)
+		return NULL;
+	struct page *buddy = pfn_to_page(sys, bpfn);
+	if (!page_flag(buddy, PG_buddy) || buddy->order != order || buddy->nid != zone->nid ||
+	    buddy->zid != (uint8_t)zone->zid)
+		return NULL;
+	if (buddy_pfn)
+		*buddy_pfn = bpfn;
+	return buddy;
+}
+
+/* A block whose next-larger buddy is free is likely to merge soon; putting
+ * it at the tail keeps it from being handed out first. */
+static bool buddy_merge_likely(struct zone *zone, uint64_t pfn, unsigned int order)
+{
+	if (order >= zone->sys->max_order - 1)
+		return false;
+	uint64_t higher = pfn & ~(1ULL << order);
+	return find_buddy_page(zone, higher, order + 1, NULL) != NULL;
+}
+
+void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order, int mt)
+{
+	struct buddy_system *sys = zone->sys;
+	uint64_t buddy_pfn;
+
+	account_freepages(zone, 1L << order, mt);
+	while (order < sys->max_order) {
+		struct page *buddy = find_buddy_page(zone, pfn, order, &buddy_pfn);
+		int buddy_mt = mt;
+		if (!buddy)
+			break;
+		if (order >= sys->pageblock_order) {
+			buddy_mt = get_pfnblock_migratetype(sys, buddy_pfn);
+			/* ISOLATE, CMA and HIGHATOMIC blocks keep to themselves. */
+			if (mt != buddy_mt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
+				break;
+		}
+		__del_from_free_list(zone, buddy, order, buddy_mt);
+		if (buddy_mt != mt)
+			change_pageblock_range(sys, buddy_pfn, order, mt);
+		pfn &= buddy_pfn;
+		page = pfn_to_page(sys, pfn);
+		order++;
+	}
+	__add_to_free_list(zone, page, order, mt, buddy_merge_likely(zone, pfn, order));
+}
+
+void free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order)
+{
+	pthread_mutex_lock(&zone->lock);
+	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(zone->sys, pfn));
+	pthread_mutex_unlock(&zone->lock);
+}
+
+/* ---- page states ---- */
+static const char *const page_flag_names[] = {
+	"present", "buddy", "pcp", "allocated", "head", "tail", "quarantined", "offline",
+	"hwpoison", "isolated", "lru", "movable", "freeing",
+};
+
+static void format_page_flags(uint32_t flags, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned int bit = 0; bit < sizeof(page_flag_names) / sizeof(page_flag_names[0]); bit++) {
+		if (!(flags & PAGE_FLAG(bit)))
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? "|" : "", page_flag_names[bit]);
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
+/* bad_page(): the kernel's report, then the page is kept away for good. */
+static void report_bad_page(struct buddy_system *sys, const struct page *page, const char *reason)
+{
+	char flags[160];
+	uint64_t pfn = page_to_pfn(sys, page);
+
+	format_page_flags(page_flags(page), flags, sizeof(flags));
+	count_vm_events(sys, BUDDY_BAD_PAGE, 1);
+	buddy_log(sys, "BUG: Bad page state in process cpu%d  pfn:%05" PRIx64, buddy_cpu_of_thread(sys), pfn);
+	buddy_log(sys, "page: refcount:%d order:%u node:%u zone:%s pfn:%#" PRIx64, page->refcount, page->order,
+		  page->nid, buddy_zone_name((enum zone_type)page->zid), pfn);
+	buddy_log(sys, "flags: %#x(%s)", (unsigned)page_flags(page), flags);
+	buddy_log(sys, "page dumped because: %s", reason);
+}
+
+/* Move an allocated (or being freed) block out of circulation.  The pages
+ * stay accounted, as quarantined, so conservation still holds. */
+static void quarantine_block(struct buddy_system *sys, struct page *page, unsigned int order)
+{
+	struct zone *zone = page_zone(sys, page);
+	uint32_t f;
+
+	pthread_mutex_lock(&zone->lock);
+	f = page_flags(page);
+	f &= ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing));
+	page_flags_store(page, f | PAGE_FLAG(PG_quarantined));
+	page->order = (uint8_t)order;
+	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
+	mod_zone_page_state(zone, NR_ZONE_QUARANTINED, 1L << order);
+	pthread_mutex_unlock(&zone->lock);
+}
+
+/* prep_new_page(), the part that must happen under the lock that took the
+ * block off its list: it becomes an allocated block. */
+void page_set_allocated(struct zone *zone, struct page *page, unsigned int order, int alloc_mt)
+{
+	uint32_t f = page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp));
+
+	f |= PAGE_FLAG(PG_allocated);
+	if (alloc_mt == MIGRATE_MOVABLE)
+		f |= PAGE_FLAG(PG_movable_alloc);
+	page_flags_store(page, f);
+	page->order = (uint8_t)order;
+	page->alloc_mt = (uint8_t)alloc_mt;
+	page->refcount = 1;
+	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, 1L << order);
+}
+
+/* The reverse, under the lock of the list the block goes to. */
+void page_clear_allocated(struct zone *zone, struct page *page, unsigned int order)
+{
+	uint32_t f = page_flags(page);
+
+	f &= ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_movable_alloc));
+	page_flags_store(page, f);
+	page->refcount = 0;
+	page->owner = 0;
+	page->mapping = NULL;
+	page->private_data = 0;
+	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
+}
+
+static void prep_compound_page(struct buddy_system *sys, struct page *page, unsigned int order)
+{
+	set_page_flag(page, PG_head);
+	for (uint32_t i = 1; i < (1U << order); i++) {
+		struct page *tail = page + i;
+		set_page_flag(tail, PG_tail);
+		tail->head_offset = i;
+	}
+	(void)sys;
+}
+
+/* ---- rmqueue ---- */
+static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, unsigned int alloc_flags, int mt)
+{
+	struct page *page = NULL;
+
+	pthread_mutex_lock(&zone->lock);
+	if (alloc_flags & ALLOC_HIGHATOMIC)
+		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+	if (!page) {
+		int mode = RMQUEUE_NORMAL;
+		page = __rmqueue(zone, order, mt, alloc_flags, &mode);
+		/* Failing an atomic or OOM allocation now is worse than failing
+		 * a high-order atomic one later: let them at the reserve. */
+		if (!page && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
+			page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+	}
+	if (page)
+		page_set_allocated(zone, page, order, mt);
+	pthread_mutex_unlock(&zone->lock);
+	return page;
+}
+
+static struct page *rmqueue(struct zone *zone, int cpu, unsigned int order, unsigned int alloc_flags, int mt)
+{
+	struct page *page = NULL;
+
+	if (pcp_allowed_order(zone->sys, order))
+		page = rmqueue_pcplist(zone, cpu, order, mt, alloc_flags);
+	if (!page)
+		page = rmqueue_buddy(zone, order, alloc_flags, mt);
+	/* A boosted watermark wants kswapd; until it exists the flag only
+	 * clears, as the kernel clears it on wake. */
+	if ((alloc_flags & ALLOC_KSWAPD) && atomic_load_explicit(&zone->boosted_watermark, memory_order_relaxed))
+		atomic_store_explicit(&zone->boosted_watermark, false, memory_order_relaxed);
+	return page;
+}
+
+/* ---- get_page_from_freelist ---- */
+struct alloc_context {
+	struct zone **zonerefs;
+	int nr_zonerefs;
+	uint64_t nodemask;       /* 0: any node */
+	int highest_zoneidx;
+	int migratetype;
+	int preferred;           /* index of the preferred zoneref, -1 if none */
+	int cpu;
+};
+
+static bool zone_allowed(const struct alloc_context *ac, const struct zone *zone)
+{
+	if ((int)zone->zid > ac->highest_zoneidx)
+		return false;
+	return !ac->nodemask || (ac->nodemask & (1ULL << zone->nid));
+}
+
+static void first_zones_zonelist(struct alloc_context *ac)
+{
+	ac->preferred = -1;
+	for (int i = 0; i < ac->nr_zonerefs; i++)
+		if (zone_allowed(ac, ac->zonerefs[i])) {
+			ac->preferred = i;
+			return;
+		}
+}
+
+static struct page *get_page_from_freelist(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					   unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	(void)gfp;
+retry:;
+	bool no_fallback = alloc_flags & ALLOC_NOFRAGMENT;
+	if (ac->preferred < 0)
+		return NULL;
+	struct zone *preferred = ac->zonerefs[ac->preferred];
+	for (int i = ac->preferred; i < ac->nr_zonerefs; i++) {
+		struct zone *zone = ac->zonerefs[i];
+		if (!zone_allowed(ac, zone))
+			continue;
+		/* Locality beats fragmentation avoidance: before going remote,
+		 * retry locally allowing fragmenting fallbacks. */
+		if (no_fallback && sys->nr_online_nodes > 1 && zone != preferred && zone->nid != preferred->nid) {
+			alloc_flags &= ~ALLOC_NOFRAGMENT;
+			goto retry;
+		}
+		if (!atomic_load_explicit(&zone->below_high, memory_order_relaxed)) {
+			if (zone_watermark_fast(zone, order, wmark_pages(zone, WMARK_HIGH), ac->highest_zoneidx,
+						alloc_flags, gfp))
+				goto try_this_zone;
+			atomic_store_explicit(&zone->below_high, true, memory_order_relaxed);
+		}
+		unsigned long mark = wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK);
+		if (!zone_watermark_fast(zone, order, mark, ac->highest_zoneidx, alloc_flags, gfp)) {
+			if (!(alloc_flags & ALLOC_NO_WATERMARKS))
+				continue;
+		}
+try_this_zone:;
+		struct page *page = rmqueue(zone, ac->cpu, order, alloc_flags, ac->migratetype);
+		if (page) {
+			if (alloc_flags & ALLOC_HIGHATOMIC)
+				reserve_highatomic_pageblock(zone, page, order);
+			return page;
+		}
+	}
+	/* A UMA machine can get here with every zone fragmented. */
+	if (no_fallback) {
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
+	return NULL;
+}
+
+/* alloc_flags_nofragment(): avoid fragmenting fallbacks in ZONE_NORMAL
+ * while a DMA32 zone could serve instead. */
+static unsigned int alloc_flags_nofragment(struct buddy_system *sys, struct zone *zone, gfp_t gfp)
+{
+	unsigned int flags = (gfp & __GFP_KSWAPD_RECLAIM) ? ALLOC_KSWAPD : 0;
+
+	if (!zone || zone->zid != ZONE_NORMAL)
+		return flags;
+	if (sys->nr_online_nodes > 1 && !populated_zone(&sys->nodes[zone->nid]->node_zones[ZONE_DMA32]))
+		return flags;
+	return flags | ALLOC_NOFRAGMENT;
+}
+
+/* ---- the slow path, as far as this model has it ---- */
+static struct page *alloc_pages_slowpath(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					 struct alloc_context *ac)
+{
+	unsigned int alloc_flags = buddy_gfp_to_alloc_flags(gfp, 0);
+	bool drained = false, forced_unreserve = false;
+	struct page *page;
+
+	if (!order)
+		alloc_flags &= ~ALLOC_HIGHATOMIC;
+	page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+
+	unsigned int reserve_flags = buddy_gfp_pfmemalloc_flags(gfp, 0);
+	if (reserve_flags) {
+		unsigned int flags = reserve_flags | (alloc_flags & (ALLOC_KSWAPD | ALLOC_CMA));
+		page = get_page_from_freelist(sys, gfp, order, flags, ac);
+		if (page)
+			return page;
+	}
+	if (!(gfp & __GFP_DIRECT_RECLAIM))
+		return NULL;
+
+	/* Direct reclaim has nothing to scan in this model yet; what follows
+	 * it in __alloc_pages_direct_reclaim still applies: give back the
+	 * high-atomic reserve and the pcp lists, then retry. */
+	for (;;) {
+		if (!drained) {
+			unreserve_highatomic_pageblock(sys, ac->zonerefs, ac->nr_zonerefs, ac->migratetype, false);
+			buddy_drain_all_pages(sys);
+			drained = true;
+		} else if (!forced_unreserve) {
+			/* should_reclaim_retry: before giving up, exhaust the
+			 * high-atomic reserve entirely. */
+			forced_unreserve = true;
+			if (!unreserve_highatomic_pageblock(sys, ac->zonerefs, ac->nr_zonerefs, ac->migratetype,
+							    true))
+				return NULL;
+		} else {
+			return NULL;
+		}
+		page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
+		if (page)
+			return page;
+	}
+}
+
+/* ---- entry points ---- */
+static void warn_alloc(struct buddy_system *sys, gfp_t gfp, unsigned int order, uint64_t nodemask,
+		       const char *why)
+{
+	char gfp_text[BUDDY_GFP_STR_MAX];
+
+	if (gfp & __GFP_NOWARN)
+		return;
+	count_vm_events(sys, BUDDY_ALLOC_WARN, 1);
+	buddy_gfp_format(gfp, gfp_text, sizeof(gfp_text));
+	buddy_log(sys, "cpu%d: page allocation failure: order:%u, mode:%#x(%s), nodemask=%#" PRIx64 ": %s",
+		  buddy_cpu_of_thread(sys), order, gfp, gfp_text, nodemask, why);
+}
+
+/* prepare_alloc_pages(): check the request and fill the context.  Returns 0
+ * or a reason the request is invalid. */
+static const char *prepare_alloc_pages(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+				       int preferred_nid, uint64_t nodemask, struct alloc_context *ac)
+{
+	enum zone_type highest;
+
+	if (order > sys->max_order)
+		return "order above MAX_PAGE_ORDER";
+	if (gfp & ~__GFP_BITS_MASK)
+		return "unknown GFP bits";
+	if (buddy_gfp_zone(gfp, &highest))
+		return "invalid GFP zone modifier combination (GFP_ZONE_BAD)";
+	int mt = buddy_gfp_migratetype(gfp);
+	if (mt < 0)
+		return "__GFP_MOVABLE and __GFP_RECLAIMABLE together";
+	ac->cpu = buddy_cpu_of_thread(sys);
+	if (preferred_nid < 0)
+		preferred_nid = sys->topo.cpu_to_node[ac->cpu];
+	if (preferred_nid >= sys->nr_nodes)
+		return "node id out of range";
+	if (sys->nr_nodes < 64)
+		nodemask &= (1ULL << sys->nr_nodes) - 1;
+	struct pglist_data *pgdat = sys->nodes[preferred_nid];
+	if (gfp & __GFP_THISNODE) {
+		ac->zonerefs = pgdat->zonerefs_nofallback;
+		ac->nr_zonerefs = pgdat->nr_zonerefs_nofallback;
+	} else {
+		ac->zonerefs = pgdat->zonerefs;
+		ac->nr_zonerefs = pgdat->nr_zonerefs;
+	}
+	ac->nodemask = nodemask;
+	ac->highest_zoneidx = highest;
+	ac->migratetype = sys->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : mt;
+	first_zones_zonelist(ac);
+	return NULL;
+}
+
+/* The part of prep_new_page() done outside any lock: contents. */
+static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, unsigned int order, gfp_t gfp)
+{
+	uint64_t pfn = page_to_pfn(sys, page);
+
+	if (sys->backing) {
+		if (sys->opts.poison) {
+			uint64_t bad_pfn;
+			size_t bad_offset;
+			if (backing_check_poison(sys, pfn, order, &bad_pfn, &bad_offset)) {
+				char reason[96];
+				snprintf(reason, sizeof(reason),
+					 "pagealloc: memory corruption at pfn %#" PRIx64 " offset %zu",
+					 bad_pfn, bad_offset);
+				report_bad_page(sys, pfn_to_page(sys, bad_pfn), reason);
+				quarantine_block(sys, page, order);
+				return false;
+			}
+		}
+		backing_on_alloc(sys, pfn, order, gfp & __GFP_ZERO);
+	}
+	if (gfp & __GFP_COMP && order)
+		prep_compound_page(sys, page, order);
+	return true;
+}
+
+static const enum buddy_vm_event pgalloc_event[MAX_NR_ZONES] = {
+	PGALLOC_DMA, PGALLOC_DMA32, PGALLOC_NORMAL, PGALLOC_MOVABLE,
+};
+
+struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					int preferred_nid, uint64_t nodemask)
+{
+	struct alloc_context ac;
+	const char *invalid;
+	struct page *page;
+
+	if (!sys)
+		return NULL;
+	invalid = prepare_alloc_pages(sys, gfp, order, preferred_nid, nodemask, &ac);
+	if (invalid) {
+		/* The kernel warns even under __GFP_NOWARN for a bad zone
+		 * combination; an order too large honours NOWARN. */
+		count_vm_events(sys, BUDDY_ALLOC_FAIL, 1);
+		if (order > sys->max_order)
+			warn_alloc(sys, gfp, order, nodemask, invalid);
+		else
+			warn_alloc(sys, gfp & ~__GFP_NOWARN, order, nodemask, invalid);
+		return NULL;
+	}
+	for (;;) {
+		unsigned int alloc_flags = ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp);
+		if (ac.preferred >= 0)
+			alloc_flags |= alloc_flags_nofragment(sys, ac.zonerefs[ac.preferred], gfp);
+		page = get_page_from_freelist(sys, gfp, order, alloc_flags, &ac);
+		if (!page)
+			page = alloc_pages_slowpath(sys, gfp, order, &ac);
+		if (!page)
+			break;
+		/* check_new_pages(): a corrupted block is dropped and the
+		 * allocation tried again, as the kernel loops. */
+		if (prep_new_page_contents(sys, page, order, gfp))
+			break;
+	}
+	if (!page) {
+		count_vm_events(sys, BUDDY_ALLOC_FAIL, 1);
+		warn_alloc(sys, gfp, order, nodemask, ac.preferred < 0 ? "no zone allowed" : "out of memory");
+		return NULL;
+	}
+	count_vm_events(sys, pgalloc_event[page->zid], 1UL << order);
+	return page;
+}
+
+struct page *buddy_alloc_pages(struct buddy_system *sys, gfp_t gfp, unsigned int order)
+{
+	return buddy_alloc_pages_nodemask(sys, gfp, order, -1, 0);
+}
+
+struct page *buddy_alloc_pages_node(struct buddy_system *sys, int nid, gfp_t gfp, unsigned int order)
+{
+	if (sys && (nid < -1 || nid >= sys->nr_nodes)) {
+		count_vm_events(sys, BUDDY_ALLOC_FAIL, 1);
+		warn_alloc(sys, gfp & ~__GFP_NOWARN, order, 0, "node id out of range");
+		return NULL;
+	}
+	return buddy_alloc_pages_nodemask(sys, gfp, order, nid, 0);
+}
+
+size_t buddy_alloc_pages_bulk(struct buddy_system *sys, gfp_t gfp, int preferred_nid, uint64_t nodemask,
+			      size_t nr_pages, struct page **array)
+{
+	struct alloc_context ac;
+	size_t done = 0;
+
+	if (!sys || !array || !nr_pages)
+		return 0;
+	if (prepare_alloc_pages(sys, gfp, 0, preferred_nid, nodemask, &ac) || ac.preferred < 0)
+		return 0;
+	/* Poison checks and zeroing need the per-page path. */
+	if (!sys->backing && nr_pages > 1) {
+		unsigned int alloc_flags = ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp);
+		for (int i = ac.preferred; i < ac.nr_zonerefs; i++) {
+			struct zone *zone = ac.zonerefs[i];
+			if (!zone_allowed(&ac, zone))
+				continue;
+			/* Only a zone with room for all of them above low. */
+			if (!zone_watermark_fast(zone, 0, wmark_pages(zone, WMARK_LOW) + nr_pages, ac.highest_zoneidx,
+						 alloc_flags, gfp))
+				continue;
+			done = rmqueue_pcplist_bulk(zone, ac.cpu, ac.migratetype, alloc_flags, nr_pages, array);
+			for (size_t j = 0; j < done; j++)
+				if (gfp & __GFP_ZERO && sys->backing)
+					backing_on_alloc(sys, page_to_pfn(sys, array[j]), 0, true);
+			if (done)
+				count_vm_events(sys, pgalloc_event[zone->zid], done);
+			break;
+		}
+	}
+	/* The rest one by one, through the slow path if need be. */
+	while (done < nr_pages) {
+		struct page *page = buddy_alloc_pages_nodemask(sys, gfp, 0, preferred_nid, nodemask);
+		if (!page)
+			break;
+		array[done++] = page;
+	}
+	return done;
+}
+
+/* ---- free ---- */
+static bool valid_page_pointer(const struct buddy_system *sys, const struct page *page)
+{
+	uintptr_t base = (uintptr_t)sys->mem_map, p = (uintptr_t)page;
+
+	if (p < base || p >= base + sys->mem_map_bytes)
+		return false;
+	return (p - base) % sizeof(struct page) == 0;
+}
+
+/* free_pages_prepare(): the checks of a free.  Claims the block with
+ * PG_freeing; on a bad page reports it and returns a negative errno. */
+static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsigned int order)
+{
+	uint32_t f = page_flags(page);
+	char reason[128];
+
+	for (;;) {
+		if (!(f & PAGE_FLAG(PG_present))) {
+			report_bad_page(sys, page, "free of a pfn with no memory (hole)");
+			return -EFAULT;
+		}
+		if (f & PAGE_FLAG(PG_tail)) {
+			report_bad_page(sys, page, "free of a compound tail page");
+			return -EINVAL;
+		}
+		if (!(f & PAGE_FLAG(PG_allocated)) || (f & PAGE_FLAG(PG_freeing))) {
+			const char *why = (f & PAGE_FLAG(PG_freeing)) ? "double free (a free of this page is under way)"
+					  : (f & PAGE_FLAG(PG_buddy))   ? "double free (page is in the buddy free lists)"
+					  : (f & PAGE_FLAG(PG_pcp))     ? "double free (page is on a pcp list)"
+					  : (f & PAGE_FLAG(PG_quarantined)) ? "free of a page kept out by bad_page"
+									    : "free of a page that is not allocated";
+			report_bad_page(sys, page, why);
+			return -EINVAL;
+		}
+		if (atomic_compare_exchange_weak_explicit(&page->flags, &f, f | PAGE_FLAG(PG_freeing),
+							  memory_order_acquire, memory_order_relaxed))
+			break;
+	}
+	/* The block is ours now. */
+	if (page->order != order) {
+		snprintf(reason, sizeof(reason), "free with order %u of a block allocated with order %u", order,
+			 page->order);
+		report_bad_page(sys, page, reason);
+		quarantine_block(sys, page, page->order);
+		return -EINVAL;
+	}
+	if (page->refcount != 1) {
+		snprintf(reason, sizeof(reason), "nonzero _refcount after put (%d)", page->refcount - 1);
+		report_bad_page(sys, page, reason);
+		quarantine_block(sys, page, order);
+		return -EINVAL;
+	}
+	if (f & PAGE_FLAG(PG_head)) {
+		for (uint32_t i = 1; i < (1U << order); i++) {
+			struct page *tail = page + i;
+			if (!page_flag(tail, PG_tail) || tail->head_offset != i) {
+				report_bad_page(sys, tail, "corrupted compound tail page");
+				quarantine_block(sys, page, order);
+				return -EINVAL;
+			}
+		}
+		for (uint32_t i = 1; i < (1U << order); i++) {
+			clear_page_flag(page + i, PG_tail);
+			page[i].head_offset = 0;
+		}
+	}
+	return 0;
+}
+
+int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)
+{
+	if (!sys)
+		return -EINVAL;
+	if (!page || !valid_page_pointer(sys, page)) {
+		count_vm_events(sys, BUDDY_BAD_PAGE, 1);
+		buddy_log(sys, "BUG: free of %p: not a page record of this allocator", (void *)page);
+		return -EFAULT;
+	}
+	if (order > sys->max_order) {
+		report_bad_page(sys, page, "free with an order above MAX_PAGE_ORDER");
+		return -EINVAL;
+	}
+	int ret = free_pages_prepare(sys, page, order);
+	if (ret)
+		return ret;
+
+	uint64_t pfn = page_to_pfn(sys, page);
+	struct zone *zone = page_zone(sys, page);
+	if (sys->backing)
+		backing_on_free(sys, pfn, order);
+	count_vm_events(sys, PGFREE, 1UL << order);
+	if (pcp_allowed_order(sys, order) && free_unref_page(zone, buddy_cpu_of_thread(sys), page, order))
+		return 0;
+	pthread_mutex_lock(&zone->lock);
+	page_clear_allocated(zone, page, order);
+	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
+	pthread_mutex_unlock(&zone->lock);
+	return 0;
+}

@@ -1,0 +1,460 @@
+/* Per-CPU page lists (mm/page_alloc.c: rmqueue_pcplist, rmqueue_bulk,
+ * nr_pcp_alloc, free_unref_page_commit, nr_pcp_high, nr_pcp_free,
+ * free_pcppages_bulk, drain_pages_zone, zone_batchsize, zone_highsize).
+ *
+ * Each pcp has its own lock.  The allocating or freeing CPU takes it with a
+ * trylock, as pcp_spin_trylock does, and goes straight to the zone if it is
+ * busy; drains take it normally.  Order: pcp lock, then zone lock. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* CONFIG_PCP_BATCH_SCALE_MAX */
+#define PCP_BATCH_SCALE_MAX 5
+/* MIN_PERCPU_PAGELIST_HIGH_FRACTION: high_max is managed/8 over the CPUs */
+#define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
+
+bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER || order == sys->pageblock_order;
+}
+
+int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order)
+{
+	if (order > PAGE_ALLOC_COSTLY_ORDER) {
+		(void)sys;
+		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
+	}
+	return MIGRATE_PCPTYPES * (int)order + mt;
+}
+
+unsigned int pindex_to_order(const struct buddy_system *sys, int pindex)
+{
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return sys->pageblock_order;
+	return (unsigned int)(pindex / MIGRATE_PCPTYPES);
+}
+
+/* ---- sizing ---- */
+static int zone_batchsize(const struct zone *zone)
+{
+	/* About a quarter of a megabyte, at most 1/4096 of the zone, rounded
+	 * to 2^n - 1 so that batches do not alias the cache. */
+	unsigned long batch = zone->managed_pages >> 10;
+
+	if (batch > (1UL << 20) / PAGE_SIZE)
+		batch = (1UL << 20) / PAGE_SIZE;
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	unsigned long x = batch + batch / 2, p = 1;
+	while (p * 2 <= x)
+		p *= 2;
+	return (int)(p - 1);
+}
+
+static int zone_highsize(const struct zone *zone, int batch, int high_fraction)
+{
+	const struct buddy_system *sys = zone->sys;
+	unsigned long total = high_fraction ? zone->managed_pages / (unsigned long)high_fraction
+					    : zone->_watermark[WMARK_LOW];
+	int nr_split_cpus = sys->nodes[zone->nid]->nr_cpus;
+
+	if (!nr_split_cpus)
+		nr_split_cpus = sys->nr_cpus;
+	long high = (long)(total / (unsigned long)nr_split_cpus);
+	if (high < (long)batch << 2)
+		high = (long)batch << 2;
+	return high > 0x3fffffff ? 0x3fffffff : (int)high;
+}
+
+static void pcp_set_high_and_batch(struct zone *zone, struct per_cpu_pages *pcp)
+{
+	const struct buddy_system *sys = zone->sys;
+
+	if (pcp->fixed)
+		return;
+	int batch = zone_batchsize(zone);
+	pcp->batch = batch;
+	pcp->high_min = zone_highsize(zone, batch, sys->opts.percpu_pagelist_high_fraction);
+	pcp->high_max = zone_highsize(zone, batch, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+	if (pcp->high_max < pcp->high_min)
+		pcp->high_max = pcp->high_min;
+	if (pcp->high < pcp->high_min)
+		pcp->high = pcp->high_min;
+	if (pcp->high > pcp->high_max)
+		pcp->high = pcp->high_max;
+}
+
+int pcp_init_zone(struct zone *zone)
+{
+	int nr_cpus = zone->sys->nr_cpus;
+
+	zone->pcp = calloc((size_t)nr_cpus, sizeof(*zone->pcp));
+	if (!zone->pcp)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		struct per_cpu_pages *pcp = &zone->pcp[cpu];
+		pthread_mutex_init(&pcp->lock, NULL);
+		for (int i = 0; i < NR_PCP_LISTS; i++)
+			INIT_LIST_HEAD(&pcp->lists[i]);
+		pcp_set_high_and_batch(zone, pcp);
+	}
+	return 0;
+}
+
+void zone_pcp_update(struct zone *zone)
+{
+	if (!zone->pcp)
+		return;
+	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++) {
+		struct per_cpu_pages *pcp = &zone->pcp[cpu];
+		pthread_mutex_lock(&pcp->lock);
+		pcp_set_high_and_batch(zone, pcp);
+		pthread_mutex_unlock(&pcp->lock);
+	}
+}
+
+void pcp_destroy_zone(struct zone *zone)
+{
+	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++)
+		pthread_mutex_destroy(&zone->pcp[cpu].lock);
+	free(zone->pcp);
+	zone->pcp = NULL;
+}
+
+/* ---- list bookkeeping, pcp lock held ---- */
+static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
+			 unsigned int order, int mt, bool tail)
+{
+	int pindex = order_to_pindex(zone->sys, mt, order);
+
+	if (tail)
+		list_add_tail(&page->lru, &pcp->lists[pindex]);
+	else
+		list_add(&page->lru, &pcp->lists[pindex]);
+	set_page_flag(page, PG_pcp);
+	page->order = (uint8_t)order;
+	page->pcp_mt = (uint8_t)mt;
+	page->pcp_cpu = (uint16_t)cpu;
+	pcp->list_pages[pindex] += 1 << order;
+	pcp->count += 1 << order;
+	mod_zone_page_state(zone, NR_ZONE_PCP, 1L << order);
+}
+
+static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct page *page, int pindex)
+{
+	unsigned int order = page->order;
+
+	list_del(&page->lru);
+	clear_page_flag(page, PG_pcp);
+	pcp->list_pages[pindex] -= 1 << order;
+	pcp->count -= 1 << order;
+	mod_zone_page_state(zone, NR_ZONE_PCP, -(1L << order));
+}
+
+/* rmqueue_bulk(): count blocks from the zone onto one pcp list. */
+static int rmqueue_bulk(struct zone *zone, struct per_cpu_pages *pcp, int cpu, unsigned int order, int count,
+			int mt, unsigned int alloc_flags)
+{
+	int mode = 0, i;
+
+	pthread_mutex_lock(&zone->lock);
+	for (i = 0; i < count; i++) {
+		struct page *page = __rmqueue(zone, order, mt, alloc_flags, &mode);
+		if (!page)
+			break;
+		pcp_list_add(zone, pcp, cpu, page, order, mt, true);
+	}
+	pthread_mutex_unlock(&zone->lock);
+	return i;
+}
+
+/* nr_pcp_alloc(): how many to refill.  Runs of order-0 allocations without
+ * a free in between double the batch, up to 2^PCP_BATCH_SCALE_MAX. */
+static int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone, unsigned int order)
+{
+	int base_batch = pcp->batch, batch;
+	int high_min = pcp->high_min, high_max = pcp->high_max;
+	int high = pcp->high;
+
+	high = high < high_min ? high_min : high > high_max ? high_max : high;
+	pcp->high = high;
+	if (high < base_batch)
+		return 1; /* pcp disabled */
+	batch = order ? base_batch : base_batch << pcp->alloc_factor;
+	if (high_min != high_max && !atomic_load_explicit(&zone->below_high, memory_order_relaxed)) {
+		pcp->high = high + batch < high_max ? high + batch : high_max;
+		high = pcp->high;
+	}
+	if (!order) {
+		int max_nr_alloc = high - pcp->count - base_batch;
+		if (max_nr_alloc < base_batch)
+			max_nr_alloc = base_batch;
+		if (batch <= max_nr_alloc && pcp->alloc_factor < PCP_BATCH_SCALE_MAX)
+			pcp->alloc_factor++;
+		if (batch > max_nr_alloc)
+			batch = max_nr_alloc;
+	}
+	if (batch > 1) {
+		batch >>= order;
+		if (batch < 2)
+			batch = 2;
+	}
+	return batch;
+}
+
+static struct page *__rmqueue_pcplist(struct zone *zone, struct per_cpu_pages *pcp, int cpu, unsigned int order,
+				      int mt, unsigned int alloc_flags)
+{
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	struct list_head *list = &pcp->lists[pindex];
+
+	if (list_empty(list)) {
+		int batch = nr_pcp_alloc(pcp, zone, order);
+		if (!rmqueue_bulk(zone, pcp, cpu, order, batch, mt, alloc_flags))
+			return NULL;
+	}
+	struct page *page = container_of(list->next, struct page, lru);
+	pcp_list_del(zone, pcp, page, pindex);
+	return page;
+}
+
+struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int mt, unsigned int alloc_flags)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+
+	if (pthread_mutex_trylock(&pcp->lock))
+		return NULL;
+	/* An allocation ends a run of frees. */
+	pcp->free_count >>= 1;
+	struct page *page = __rmqueue_pcplist(zone, pcp, cpu, order, mt, alloc_flags);
+	if (page)
+		page_set_allocated(zone, page, order, mt);
+	pthread_mutex_unlock(&pcp->lock);
+	return page;
+}
+
+size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
+			    struct page **out)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	size_t done = 0;
+
+	pthread_mutex_lock(&pcp->lock);
+	pcp->free_count >>= 1;
+	while (done < nr) {
+		struct page *page = __rmqueue_pcplist(zone, pcp, cpu, 0, mt, alloc_flags);
+		if (!page)
+			break;
+		page_set_allocated(zone, page, 0, mt);
+		out[done++] = page;
+	}
+	pthread_mutex_unlock(&pcp->lock);
+	return done;
+}
+
+/* ---- freeing ---- */
+/* free_pcppages_bulk(): give count pages back to the zone, round-robin over
+ * the lists from their tails, starting with the list just freed to. */
+static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, int pindex)
+{
+	struct buddy_system *sys = zone->sys;
+
+	if (count > pcp->count)
+		count = pcp->count;
+	if (count <= 0)
+		return;
+	pindex--;
+	pthread_mutex_lock(&zone->lock);
+	while (count > 0) {
+		struct list_head *list;
+		do {
+			if (++pindex > NR_PCP_LISTS - 1)
+				pindex = 0;
+			list = &pcp->lists[pindex];
+		} while (list_empty(list));
+		do {
+			struct page *page = container_of(list->prev, struct page, lru);
+			unsigned int order = page->order;
+			uint64_t pfn = page_to_pfn(sys, page);
+			pcp_list_del(zone, pcp, page, pindex);
+			count -= 1 << order;
+			/* The block goes to its pageblock's list as it is now, not
+			 * as it was when the block was put on the pcp. */
+			__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
+		} while (count > 0 && !list_empty(list));
+	}
+	pthread_mutex_unlock(&zone->lock);
+}
+
+static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free_high)
+{
+	if (free_high) {
+		int most = batch << PCP_BATCH_SCALE_MAX;
+		return pcp->count < most ? pcp->count : most;
+	}
+	if (high < batch)
+		return 1;
+	/* Leave at least a batch behind; free more the longer the run of frees. */
+	int min_nr_free = batch, max_nr_free = high - batch;
+	int n = pcp->free_count;
+	if (n > max_nr_free)
+		n = max_nr_free;
+	if (n < min_nr_free)
+		n = min_nr_free;
+	return n;
+}
+
+static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, bool free_high)
+{
+	int high_min = pcp->high_min, high_max = pcp->high_max;
+	int high = pcp->high < high_min ? high_min : pcp->high > high_max ? high_max : pcp->high;
+
+	pcp->high = high;
+	if (!high)
+		return 0;
+	if (free_high) {
+		int lowered = high - (batch << PCP_BATCH_SCALE_MAX);
+		pcp->high = lowered > high_min ? lowered : high_min;
+		return 0;
+	}
+	if (high_min == high_max)
+		return high;
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed)) {
+		int free_count = pcp->free_count > batch ? pcp->free_count : batch;
+		int lowered = high - free_count;
+		pcp->high = lowered > high_min ? lowered : high_min;
+		high = pcp->count > high_min ? pcp->count : high_min;
+	} else if (pcp->count >= high) {
+		int need_high = pcp->free_count + batch;
+		if (pcp->high < need_high)
+			pcp->high = need_high < high_min ? high_min : need_high > high_max ? high_max : need_high;
+	}
+	return high;
+}
+
+#define PCPF_PREV_FREE_HIGH_ORDER 0x1
+#define PCPF_FREE_HIGH_BATCH 0x2
+
+static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
+				   int mt, unsigned int order)
+{
+	int batch = pcp->batch;
+	bool free_high = false;
+
+	/* A free shortens the next refill. */
+	pcp->alloc_factor >>= 1;
+	page_clear_allocated(zone, page, order);
+	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	/* Many high-order frees without allocations in between: such pages
+	 * fragment memory if they linger, so drain them eagerly. */
+	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
+		free_high = pcp->free_count >= batch + pcp->high_min / 2 && (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
+		pcp->free_count += 1 << order;
+	int high = nr_pcp_high(pcp, zone, batch, free_high);
+	if (pcp->count >= high) {
+		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, pindex);
+		if (atomic_load_explicit(&zone->below_high, memory_order_relaxed) &&
+		    __zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH), ZONE_MOVABLE, 0,
+					zone_page_state(zone, NR_FREE_PAGES)))
+			atomic_store_explicit(&zone->below_high, false, memory_order_relaxed);
+	}
+}
+
+bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int order)
+{
+	struct buddy_system *sys = zone->sys;
+	uint64_t pfn = page_to_pfn(sys, page);
+	int mt = get_pfnblock_migratetype(sys, pfn);
+
+	/* Isolated blocks must not hide on a pcp; HIGHATOMIC and CMA ride
+	 * the movable list. */
+	if (mt >= MIGRATE_PCPTYPES) {
+		if (is_migrate_isolate(mt))
+			return false;
+		mt = MIGRATE_MOVABLE;
+	}
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	if (pthread_mutex_trylock(&pcp->lock))
+		return false;
+	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
+	pthread_mutex_unlock(&pcp->lock);
+	return true;
+}
+
+void drain_zone_pages(struct zone *zone, int cpu)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+
+	pthread_mutex_lock(&pcp->lock);
+	free_pcppages_bulk(zone, pcp->count, pcp, 0);
+	pthread_mutex_unlock(&pcp->lock);
+}
+
+/* ---- public ---- */
+void buddy_drain_cpu_pages(struct buddy_system *sys, int cpu)
+{
+	if (!sys || cpu < 0 || cpu >= sys->nr_cpus)
+		return;
+	for (int nid = 0; nid < sys->nr_nodes; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &sys->nodes[nid]->node_zones[z];
+			if (populated_zone(zone))
+				drain_zone_pages(zone, cpu);
+		}
+}
+
+void buddy_drain_local_pages(struct buddy_system *sys)
+{
+	if (sys)
+		buddy_drain_cpu_pages(sys, buddy_cpu_of_thread(sys));
+}
+
+void buddy_drain_all_pages(struct buddy_system *sys)
+{
+	if (!sys)
+		return;
+	for (int cpu = 0; cpu < sys->nr_cpus; cpu++)
+		buddy_drain_cpu_pages(sys, cpu);
+}
+
+int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
+{
+	if (!sys || high < 0 || batch < 0 || (high == 0) != (batch == 0))
+		return -EINVAL;
+	/* A high below the batch would disable the pcp; the kernel refuses
+	 * that for the fraction sysctl too. */
+	if (high && high < batch)
+		return -EINVAL;
+	pthread_mutex_lock(&sys->tunables_lock);
+	for (int nid = 0; nid < sys->nr_nodes; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &sys->nodes[nid]->node_zones[z];
+			for (int cpu = 0; cpu < sys->nr_cpus; cpu++) {
+				struct per_cpu_pages *pcp = &zone->pcp[cpu];
+				pthread_mutex_lock(&pcp->lock);
+				pcp->fixed = high != 0;
+				if (high) {
+					pcp->batch = batch;
+					pcp->high = pcp->high_min = pcp->high_max = high;
+				} else {
+					pcp_set_high_and_batch(zone, pcp);
+				}
+				/* Bring the list under the new high at once. */
+				if (pcp->count >= pcp->high && pcp->high)
+					free_pcppages_bulk(zone, pcp->count - pcp->high + 1, pcp, 0);
+				pthread_mutex_unlock(&pcp->lock);
+			}
+		}
+	pthread_mutex_unlock(&sys->tunables_lock);
+	return 0;
+}
