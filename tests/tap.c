@@ -19,6 +19,8 @@ void test_check(bool ok, const char *file, int line, const char *expr, const cha
 	}
 	nr_failed++;
 	fprintf(stderr, "FAIL %s:%d [%s] %s", file, line, current_section, expr);
+	while (fmt && *fmt == ' ')
+		fmt++;
 	if (fmt && *fmt) {
 		va_list ap;
 		fputs(": ", stderr);

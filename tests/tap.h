@@ -10,7 +10,8 @@ void test_check(bool ok, const char *file, int line, const char *expr, const cha
 int test_done(void);
 void test_section(const char *name);
 
-#define CHECK(cond, ...) test_check(!!(cond), __FILE__, __LINE__, #cond, "" __VA_ARGS__)
+/* The leading space keeps the format non-empty (gcc -Wformat-zero-length). */
+#define CHECK(cond, ...) test_check(!!(cond), __FILE__, __LINE__, #cond, " " __VA_ARGS__)
 #define CHECK_EQ(a, b) do { long long _a = (long long)(a), _b = (long long)(b); \
 	test_check(_a == _b, __FILE__, __LINE__, #a " == " #b, "%lld != %lld", _a, _b); } while (0)
 
