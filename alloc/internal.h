@@ -50,6 +50,9 @@ enum page_flag_bits {
 	PG_lru,
 	PG_movable_alloc, /* allocated with a movable migratetype: counts as movable when claiming */
 	PG_freeing,    /* claimed by one buddy_free_pages() call; makes a racing double free visible */
+	PG_active,     /* on the active LRU list */
+	PG_locked,     /* held by a migration or reclaim in progress */
+	PG_mapped_file,/* its mapping can reclaim it: the file LRU, else anon */
 };
 #define PAGE_FLAG(bit) (1u << (bit))
 
@@ -103,11 +106,24 @@ struct per_cpu_pages {
 };
 
 /* ---- zone ---- */
+/* The counts are atomic because the watermark check reads them without the
+ * zone lock (the kernel reads them racily); they change only under it. */
 struct free_area {
 	struct list_head free_list[MIGRATE_TYPES];
-	unsigned long nr_free;                    /* blocks, every type */
-	unsigned long nr_free_mt[MIGRATE_TYPES];  /* blocks per type */
+	_Atomic unsigned long nr_free;                    /* blocks, every type */
+	_Atomic unsigned long nr_free_mt[MIGRATE_TYPES];  /* blocks per type */
 };
+
+/* An update of a counter that only changes under a lock: no RMW needed. */
+static inline void counter_add_locked(_Atomic unsigned long *c, long delta)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + (unsigned long)delta,
+			      memory_order_relaxed);
+}
+static inline unsigned long counter_read(const _Atomic unsigned long *c)
+{
+	return atomic_load_explicit((_Atomic unsigned long *)c, memory_order_relaxed);
+}
 
 enum zone_stat_item {
 	NR_FREE_PAGES,       /* free pages in the buddy lists, ISOLATE left out */
@@ -116,7 +132,10 @@ enum zone_stat_item {
 	NR_ZONE_PCP,         /* pages on pcp lists of every CPU */
 	NR_ZONE_QUARANTINED,
 	NR_ZONE_OFFLINE,
-	NR_ZONE_ISOLATED,    /* pages held outside the free lists by isolation/compaction */
+	NR_ZONE_ISOLATED,    /* free pages held outside the free lists by compaction/isolation */
+	NR_ZONE_HWPOISON,    /* pages kept out because memory failure poisoned them */
+	NR_ZONE_LRU_FILE,    /* pages on the node's file LRU lists that sit in this zone */
+	NR_ZONE_LRU_ANON,
 	NR_VM_ZONE_STAT_ITEMS
 };
 
@@ -144,6 +163,14 @@ struct zone {
 	_Atomic bool below_high;                      /* ZONE_BELOW_HIGH */
 	struct free_area free_area[MAX_PAGE_ORDER_LIMIT + 1];
 	struct per_cpu_pages *pcp;                    /* one per CPU */
+	/* compaction.c, under zone->lock unless atomic */
+	unsigned int compact_considered;
+	unsigned int compact_defer_shift;
+	int compact_order_failed;
+	uint64_t compact_cached_free_pfn;
+	uint64_t compact_cached_migrate_pfn[2];       /* async, sync */
+	bool compact_blockskip_flush;
+	uint64_t initial_present_pages;               /* present at creation: offline + present stays equal */
 };
 
 static inline bool populated_zone(const struct zone *z) { return z->present_pages != 0; }
@@ -178,6 +205,50 @@ struct pglist_data {
 	int nr_cpus;
 };
 
+/* ---- the slow path's shared state (owner.c) ---- */
+enum lru_list { LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE, NR_LRU_LISTS };
+
+struct lruvec {
+	struct buddy_system *sys;
+	pthread_mutex_t lock;                  /* lru_lock: innermost but for report_lock */
+	struct list_head lists[NR_LRU_LISTS];
+	_Atomic long nr_pages[NR_LRU_LISTS];   /* pages, not blocks */
+};
+
+struct buddy_task_rec {
+	bool used;
+	char comm[16];
+	int oom_score_adj;
+	unsigned int flags;
+	_Atomic long rss;           /* pages of mapped blocks charged to the task */
+	_Atomic bool oom_killed;
+};
+
+struct buddy_slowpath {
+	pthread_mutex_t task_lock;
+	struct buddy_task_rec tasks[BUDDY_MAX_TASKS + 1]; /* id 0 unused */
+	struct lruvec lruvec[BUDDY_MAX_NODES];
+	pthread_mutex_t oom_lock;   /* one OOM kill at a time, as oom_lock */
+	/* kthreads (vmscan.c, compaction.c) */
+	pthread_mutex_t kthread_lock;
+	pthread_cond_t kthread_wake;
+	bool kthreads_running;
+	_Atomic bool kthreads_stop;
+	_Atomic bool kswapd_wanted[BUDDY_MAX_NODES];
+	_Atomic int kswapd_order[BUDDY_MAX_NODES];
+	_Atomic int kswapd_highest_zoneidx[BUDDY_MAX_NODES];
+	pthread_t kswapd[BUDDY_MAX_NODES];
+	bool kswapd_started[BUDDY_MAX_NODES];
+	pthread_t kcompactd[BUDDY_MAX_NODES];
+	/* compaction.c: pgdat->kcompactd_max_order and friends.  kcompactd
+	 * sleeps on kthread_wake; the request is updated under kthread_lock. */
+	bool kcompactd_started[BUDDY_MAX_NODES];              /* kthread_lock */
+	_Atomic bool kcompactd_should_stop[BUDDY_MAX_NODES];
+	_Atomic int kcompactd_max_order[BUDDY_MAX_NODES];     /* 0: nothing asked */
+	_Atomic int kcompactd_highest_zoneidx[BUDDY_MAX_NODES]; /* meaningful while max_order > 0 */
+	int nr_kthreads;
+};
+
 /* ---- the instance ---- */
 #define BUDDY_LOG_LINES 256
 #define BUDDY_LOG_LINE 256
@@ -207,6 +278,9 @@ struct buddy_system {
 	bool page_group_by_mobility_disabled;
 	pthread_mutex_t tunables_lock; /* pcp_batch_high_lock + sysctl writers */
 	_Atomic uint64_t events[NR_BUDDY_VM_EVENTS];
+	struct buddy_fault_state *fault; /* fault injection (fault_inject.c); NULL when off */
+	struct cma_state *cma;         /* CMA area bitmaps (page_isolation.c) */
+	struct buddy_slowpath *slow;   /* tasks, LRU, kthreads, compaction state (owner.c and friends) */
 	pthread_mutex_t report_lock;   /* the log ring */
 	char log_ring[BUDDY_LOG_LINES][BUDDY_LOG_LINE];
 	unsigned long log_head;        /* lines written so far */
@@ -273,6 +347,48 @@ void page_clear_allocated(struct zone *zone, struct page *page, unsigned int ord
 void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt);
 void free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order);
 
+/* owner.c: tasks, mappings, LRU, isolation of allocated blocks, migration.
+ * Lock order: pcp -> zone -> lru_lock -> task_lock -> report_lock. */
+int buddy_task_of_thread(const struct buddy_system *sys);
+unsigned int current_task_flags(struct buddy_system *sys); /* BUDDY_TASK_* of the calling thread's task */
+void owner_on_alloc(struct buddy_system *sys, struct page *page, unsigned int order, struct buddy_mapping *m,
+		    uint64_t index);
+void owner_on_free(struct buddy_system *sys, struct page *page, unsigned int order);
+bool page_is_lru_candidate(const struct page *page);
+/* Take an allocated block away from its owner's free path for a while
+ * (PG_isolated); from the LRU if it is on one.  False if it is being freed,
+ * already isolated, or not allocated. */
+bool isolate_allocated_page(struct buddy_system *sys, struct page *page);
+/* End an isolation: back on the LRU, or, if the owner freed the block in the
+ * meantime, finish that free now. */
+void putback_isolated_page(struct buddy_system *sys, struct page *page);
+/* Migrate an isolated block into dst, an allocated block of the same order
+ * that nobody owns: copy, tell the owner, move the charge and LRU place;
+ * the source is freed.  0, or -EAGAIN with both left as they were (dst
+ * still the caller's, src still isolated). */
+int migrate_isolated_page(struct buddy_system *sys, struct page *src, struct page *dst);
+/* Isolate up to nr blocks from the tail of one LRU list (reclaim's
+ * isolate_lru_folios); the scan counts pages looked at.  Returns how many
+ * were isolated into out[]. */
+size_t isolate_lru_pages(struct buddy_system *sys, int nid, enum lru_list lru, size_t nr_to_scan, struct page **out,
+			 size_t max, size_t *nr_scanned);
+/* Move up to nr blocks from the tail of the active list to the inactive one. */
+void deactivate_lru_pages(struct buddy_system *sys, int nid, bool file, size_t nr);
+/* Finish the free of an isolated block nobody needs any more (reclaimed,
+ * reaped, or migrated away). */
+void free_isolated_page(struct buddy_system *sys, struct page *page);
+/* Finish the free of an allocated block whose PG_freeing the caller owns. */
+void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned int order);
+void slowpath_destroy(struct buddy_system *sys);
+int slowpath_init(struct buddy_system *sys);
+
+/* vmscan.c */
+void wakeup_kswapd(struct buddy_system *sys, struct zone *zone, gfp_t gfp, unsigned int order, int highest_zoneidx);
+unsigned long try_to_free_pages(struct buddy_system *sys, gfp_t gfp, unsigned int order, struct zone **zonerefs,
+				int nr_zonerefs, int highest_zoneidx, uint64_t nodemask);
+unsigned long zone_reclaimable_pages(struct zone *zone);
+bool kthreads_running(struct buddy_system *sys);
+
 /* pcp.c */
 bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order);
 int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order);
@@ -300,6 +416,9 @@ bool boost_watermark(struct zone *zone);
 /* backing.c: real memory behind pfns */
 void backing_on_alloc(struct buddy_system *sys, uint64_t pfn, unsigned int order, bool zero);
 void backing_on_free(struct buddy_system *sys, uint64_t pfn, unsigned int order);
+/* Lift every ASan poison mark before the backing is unmapped: ASan keeps
+ * them across munmap and the next mapping at that address would trip. */
+void backing_release(struct buddy_system *sys);
 /* 0, or -1 and the first bad byte's pfn/offset when the poison pattern was overwritten */
 int backing_check_poison(struct buddy_system *sys, uint64_t pfn, unsigned int order, uint64_t *bad_pfn,
 			 size_t *bad_offset);

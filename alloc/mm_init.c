@@ -9,7 +9,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fault_inject.h"
 #include "internal.h"
+#include "isolation.h"
 
 static void set_error(struct buddy_error *err, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -321,12 +323,14 @@ static void init_zone(struct buddy_system *sys, struct pglist_data *pgdat, enum 
 	zone->spanned_pages = r->end_pfn - r->start_pfn;
 	zone->present_pages = zone->spanned_pages - hole_overlap(&sys->topo, r->start_pfn, r->end_pfn);
 	zone->managed_pages = zone->present_pages;
+	zone->initial_present_pages = zone->present_pages;
 }
 
 void buddy_system_destroy(struct buddy_system *sys)
 {
 	if (!sys)
 		return;
+	buddy_stop_kthreads(sys);
 	for (int nid = 0; nid < sys->nr_nodes; nid++) {
 		struct pglist_data *pgdat = sys->nodes[nid];
 		if (!pgdat)
@@ -342,9 +346,14 @@ void buddy_system_destroy(struct buddy_system *sys)
 	}
 	if (sys->mem_map)
 		munmap(sys->mem_map, sys->mem_map_bytes);
-	if (sys->backing)
+	if (sys->backing) {
+		backing_release(sys);
 		munmap(sys->backing, sys->backing_bytes);
+	}
 	free((void *)sys->pageblock_flags);
+	cma_state_destroy(sys);
+	slowpath_destroy(sys);
+	fault_inject_destroy(sys);
 	pthread_mutex_destroy(&sys->tunables_lock);
 	pthread_mutex_destroy(&sys->report_lock);
 	free(sys);
@@ -401,6 +410,15 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 	memcpy(sys->lowmem_reserve_ratio, opts.lowmem_reserve_ratio, sizeof(sys->lowmem_reserve_ratio));
 	pthread_mutex_init(&sys->tunables_lock, NULL);
 	pthread_mutex_init(&sys->report_lock, NULL);
+	if (slowpath_init(sys) || fault_inject_init(sys)) {
+		slowpath_destroy(sys);
+		fault_inject_destroy(sys);
+		pthread_mutex_destroy(&sys->tunables_lock);
+		pthread_mutex_destroy(&sys->report_lock);
+		free(sys);
+		set_error(err, "memory", "cannot allocate the slow-path state");
+		return NULL;
+	}
 
 	for (int nid = 0; nid < topo->nr_nodes; nid++)
 		for (int z = 0; z < MAX_NR_ZONES; z++)
@@ -491,6 +509,10 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 				goto fail;
 			}
 		}
+	if (cma_state_init(sys)) {
+		set_error(err, "memory", "cannot allocate the CMA and isolation state");
+		goto fail;
+	}
 	return sys;
 fail:
 	buddy_system_destroy(sys);

@@ -6,7 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sched.h>
+
+#include "compaction.h"
+#include "fault_inject.h"
 #include "internal.h"
+#include "isolation.h"
+#include "oom_kill.h"
 
 /* ---- free lists ---- */
 void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order, int mt, bool tail)
@@ -17,8 +23,8 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 		list_add_tail(&page->lru, &area->free_list[mt]);
 	else
 		list_add(&page->lru, &area->free_list[mt]);
-	area->nr_free++;
-	area->nr_free_mt[mt]++;
+	counter_add_locked(&area->nr_free, 1);
+	counter_add_locked(&area->nr_free_mt[mt], 1);
 	atomic_fetch_add_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
 	page->order = (uint8_t)order;
 	set_page_flag(page, PG_buddy);
@@ -31,8 +37,8 @@ void __del_from_free_list(struct zone *zone, struct page *page, unsigned int ord
 	list_del(&page->lru);
 	clear_page_flag(page, PG_buddy);
 	page->order = 0;
-	area->nr_free--;
-	area->nr_free_mt[mt]--;
+	counter_add_locked(&area->nr_free, -1);
+	counter_add_locked(&area->nr_free_mt[mt], -1);
 	atomic_fetch_sub_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
 }
 
@@ -175,6 +181,9 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 
 	account_freepages(zone, 1L << order, mt);
 	while (order < sys->max_order) {
+		/* A task compacting for this order takes the block as it forms. */
+		if (compaction_capture(zone, page, order, mt))
+			return;
 		struct page *buddy = find_buddy_page(zone, pfn, order, &buddy_pfn);
 		int buddy_mt = mt;
 		if (!buddy)
@@ -420,52 +429,299 @@ static unsigned int alloc_flags_nofragment(struct buddy_system *sys, struct zone
 	return flags | ALLOC_NOFRAGMENT;
 }
 
-/* ---- the slow path, as far as this model has it ---- */
+/* ---- the slow path (__alloc_pages_slowpath) ---- */
+#define MAX_RECLAIM_RETRIES 16
+#define MAX_COMPACT_RETRIES 16
+/* The kernel loops on "progress" as long as it takes: other tasks free
+ * memory meanwhile.  A model run may have nobody else to do so, so the
+ * loops that only wait are bounded; hitting the bound is reported as the
+ * stall the kernel would warn about. */
+#define MAX_STALL_LOOPS 64
+
+static void wake_all_kswapds(struct buddy_system *sys, gfp_t gfp, unsigned int order, const struct alloc_context *ac)
+{
+	int last_nid = -1;
+
+	for (int i = 0; i < ac->nr_zonerefs; i++) {
+		struct zone *zone = ac->zonerefs[i];
+		if (!zone_allowed(ac, zone) || zone->nid == last_nid)
+			continue;
+		last_nid = zone->nid;
+		wakeup_kswapd(sys, zone, gfp, order, ac->highest_zoneidx);
+	}
+}
+
+/* __gfp_pfmemalloc_flags(): who may dip below min, and how far. */
+static unsigned int gfp_pfmemalloc_flags(struct buddy_system *sys, gfp_t gfp)
+{
+	if (gfp & __GFP_NOMEMALLOC)
+		return 0;
+	if (gfp & __GFP_MEMALLOC)
+		return ALLOC_NO_WATERMARKS;
+	unsigned int task_flags = current_task_flags(sys);
+	if (task_flags & BUDDY_TASK_MEMALLOC)
+		return ALLOC_NO_WATERMARKS;
+	if (oom_reserves_allowed(sys))
+		return ALLOC_OOM;
+	return 0;
+}
+
+static struct page *alloc_pages_direct_compact(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					       unsigned int alloc_flags, struct alloc_context *ac,
+					       enum compact_priority prio, int *compact_result)
+{
+	struct page *page = NULL;
+
+	*compact_result = COMPACT_SKIPPED;
+	if (!order)
+		return NULL;
+	*compact_result = try_to_compact_pages(sys, gfp, order, alloc_flags, ac->zonerefs, ac->nr_zonerefs,
+					       ac->highest_zoneidx, ac->nodemask, prio, &page);
+	if (*compact_result == COMPACT_SKIPPED)
+		return NULL;
+	count_vm_events(sys, COMPACTSTALL, 1);
+	if (!page)
+		page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
+	if (page) {
+		struct zone *zone = page_zone(sys, page);
+		zone->compact_blockskip_flush = false;
+		compaction_defer_reset(zone, (int)order, true);
+		count_vm_events(sys, COMPACTSUCCESS, 1);
+		return page;
+	}
+	count_vm_events(sys, COMPACTFAIL, 1);
+	return NULL;
+}
+
+static struct page *alloc_pages_direct_reclaim(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					       unsigned int alloc_flags, struct alloc_context *ac,
+					       unsigned long *did_some_progress)
+{
+	struct page *page;
+	bool drained = false;
+
+	*did_some_progress = try_to_free_pages(sys, gfp, order, ac->zonerefs, ac->nr_zonerefs, ac->highest_zoneidx,
+					       ac->nodemask);
+	if (!*did_some_progress)
+		return NULL;
+retry:
+	page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
+	/* Pages may sit on the pcp lists or in the high-atomic reserve. */
+	if (!page && !drained) {
+		unreserve_highatomic_pageblock(sys, ac->zonerefs, ac->nr_zonerefs, ac->migratetype, false);
+		buddy_drain_all_pages(sys);
+		drained = true;
+		goto retry;
+	}
+	return page;
+}
+
+/* should_reclaim_retry(): could reclaiming everything reclaimable get the
+ * allocation over the min watermark in some zone? */
+static bool should_reclaim_retry(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+				 const struct alloc_context *ac, unsigned int alloc_flags, bool did_some_progress,
+				 int *no_progress_loops)
+{
+	(void)gfp;
+	if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
+		*no_progress_loops = 0;
+	else
+		(*no_progress_loops)++;
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES) {
+		/* Before OOM, exhaust the high-atomic reserve. */
+		return unreserve_highatomic_pageblock(sys, ac->zonerefs, ac->nr_zonerefs, ac->migratetype, true);
+	}
+	for (int i = ac->preferred < 0 ? 0 : ac->preferred; i < ac->nr_zonerefs; i++) {
+		struct zone *zone = ac->zonerefs[i];
+		if (!zone_allowed(ac, zone))
+			continue;
+		long available = (long)zone_reclaimable_pages(zone) + zone_page_state(zone, NR_FREE_PAGES);
+		if (__zone_watermark_ok(zone, order, zone->_watermark[WMARK_MIN], ac->highest_zoneidx, alloc_flags,
+					available))
+			return zone_reclaimable_pages(zone) > 0 || did_some_progress;
+	}
+	return false;
+}
+
+/* should_compact_retry(): retry a failed compaction some, raising its
+ * priority before giving up. */
+static bool should_compact_retry(const struct alloc_context *ac, unsigned int order, unsigned int alloc_flags,
+				 int compact_result, enum compact_priority *prio, int *compaction_retries)
+{
+	int max_retries = MAX_COMPACT_RETRIES;
+
+	if (!order)
+		return false;
+	if (compact_result == COMPACT_SKIPPED) {
+		/* Not enough free order-0 targets: retry if reclaim could give them. */
+		for (int i = ac->preferred < 0 ? 0 : ac->preferred; i < ac->nr_zonerefs; i++) {
+			struct zone *zone = ac->zonerefs[i];
+			if (!zone_allowed(ac, zone))
+				continue;
+			long available = (long)zone_reclaimable_pages(zone) + zone_page_state(zone, NR_FREE_PAGES);
+			if (__zone_watermark_ok(zone, 0, zone->_watermark[WMARK_MIN] + (2UL << order),
+						ac->highest_zoneidx, alloc_flags, available))
+				return true;
+		}
+		return false;
+	}
+	if (compact_result == COMPACT_SUCCESS) {
+		if (order > PAGE_ALLOC_COSTLY_ORDER)
+			max_retries /= 4;
+		if (++(*compaction_retries) <= max_retries)
+			return true;
+	}
+	enum compact_priority min_priority =
+		order > PAGE_ALLOC_COSTLY_ORDER ? MIN_COMPACT_COSTLY_PRIORITY : MIN_COMPACT_PRIORITY;
+	if (*prio > min_priority) {
+		(*prio)--;
+		*compaction_retries = 0;
+		return true;
+	}
+	return false;
+}
+
+/* __alloc_pages_may_oom(): one more try at the high watermark to catch a
+ * parallel kill, then the OOM killer unless the request is one it cannot
+ * help. */
+static struct page *alloc_pages_may_oom(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					struct alloc_context *ac, unsigned long *did_some_progress)
+{
+	struct page *page = NULL;
+
+	*did_some_progress = 0;
+	if (pthread_mutex_trylock(&sys->slow->oom_lock)) {
+		/* Somebody else is killing for us. */
+		*did_some_progress = 1;
+		sched_yield();
+		return NULL;
+	}
+	page = get_page_from_freelist(sys, (gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM, order,
+				      ALLOC_WMARK_HIGH | ALLOC_CPUSET, ac);
+	if (page)
+		goto out;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		goto out;
+	if (gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE))
+		goto out;
+	if (ac->highest_zoneidx < ZONE_NORMAL)
+		goto out;
+	if (out_of_memory(sys, gfp, order, ac->nodemask) || (gfp & __GFP_NOFAIL)) {
+		*did_some_progress = 1;
+		if (gfp & __GFP_NOFAIL)
+			page = get_page_from_freelist(sys, gfp, order, ALLOC_NO_WATERMARKS | ALLOC_CPUSET, ac);
+	}
+out:
+	pthread_mutex_unlock(&sys->slow->oom_lock);
+	return page;
+}
+
 static struct page *alloc_pages_slowpath(struct buddy_system *sys, gfp_t gfp, unsigned int order,
 					 struct alloc_context *ac)
 {
-	unsigned int alloc_flags = buddy_gfp_to_alloc_flags(gfp, 0);
-	bool drained = false, forced_unreserve = false;
+	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	bool costly_order = order > PAGE_ALLOC_COSTLY_ORDER;
+	unsigned int task_flags = current_task_flags(sys);
+	unsigned int alloc_flags;
+	unsigned long did_some_progress;
+	enum compact_priority compact_priority = INIT_COMPACT_PRIORITY;
+	int compact_result = COMPACT_SKIPPED, compaction_retries = 0, no_progress_loops = 0, stall_loops = 0;
 	struct page *page;
 
+	alloc_flags = buddy_gfp_to_alloc_flags(gfp, task_flags);
 	if (!order)
 		alloc_flags &= ~ALLOC_HIGHATOMIC;
-	page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(sys, gfp, order, ac);
+	page = get_page_from_freelist(sys, gfp, order, alloc_flags & ~ALLOC_NO_WATERMARKS, ac);
 	if (page)
 		return page;
 
-	unsigned int reserve_flags = buddy_gfp_pfmemalloc_flags(gfp, 0);
-	if (reserve_flags) {
-		unsigned int flags = reserve_flags | (alloc_flags & (ALLOC_KSWAPD | ALLOC_CMA));
-		page = get_page_from_freelist(sys, gfp, order, flags, ac);
+	/* Costly orders and non-movable high orders try compaction before
+	 * reclaim: reclaim alone rarely makes a contiguous block. */
+	if (can_direct_reclaim && (costly_order || (order > 0 && ac->migratetype != MIGRATE_MOVABLE)) &&
+	    !gfp_pfmemalloc_flags(sys, gfp)) {
+		page = alloc_pages_direct_compact(sys, gfp, order, alloc_flags, ac, INIT_COMPACT_PRIORITY,
+						  &compact_result);
 		if (page)
 			return page;
+		if (costly_order && (gfp & __GFP_NORETRY)) {
+			if (compact_result == COMPACT_SKIPPED || compact_result == COMPACT_DEFERRED)
+				goto nopage;
+			compact_priority = INIT_COMPACT_PRIORITY;
+		}
 	}
-	if (!(gfp & __GFP_DIRECT_RECLAIM))
-		return NULL;
 
-	/* Direct reclaim has nothing to scan in this model yet; what follows
-	 * it in __alloc_pages_direct_reclaim still applies: give back the
-	 * high-atomic reserve and the pcp lists, then retry. */
-	for (;;) {
-		if (!drained) {
-			unreserve_highatomic_pageblock(sys, ac->zonerefs, ac->nr_zonerefs, ac->migratetype, false);
-			buddy_drain_all_pages(sys);
-			drained = true;
-		} else if (!forced_unreserve) {
-			/* should_reclaim_retry: before giving up, exhaust the
-			 * high-atomic reserve entirely. */
-			forced_unreserve = true;
-			if (!unreserve_highatomic_pageblock(sys, ac->zonerefs, ac->nr_zonerefs, ac->migratetype,
-							    true))
-				return NULL;
-		} else {
+retry:
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(sys, gfp, order, ac);
+	unsigned int reserve_flags = gfp_pfmemalloc_flags(sys, gfp);
+	if (reserve_flags)
+		alloc_flags = reserve_flags | (alloc_flags & ALLOC_KSWAPD) |
+			      (ac->migratetype == MIGRATE_MOVABLE ? ALLOC_CMA : 0);
+	page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+	if (!can_direct_reclaim)
+		goto nopage;
+	/* A reclaimer's own allocations must not recurse into reclaim. */
+	if (task_flags & BUDDY_TASK_MEMALLOC)
+		goto nopage;
+
+	page = alloc_pages_direct_reclaim(sys, gfp, order, alloc_flags, ac, &did_some_progress);
+	if (page)
+		return page;
+	page = alloc_pages_direct_compact(sys, gfp, order, alloc_flags, ac, compact_priority, &compact_result);
+	if (page)
+		return page;
+	if (gfp & __GFP_NORETRY)
+		goto nopage;
+	/* Costly orders retry only when the caller asked to. */
+	if (costly_order && !(gfp & __GFP_RETRY_MAYFAIL))
+		goto nopage;
+	if (should_reclaim_retry(sys, gfp, order, ac, alloc_flags, did_some_progress > 0, &no_progress_loops))
+		goto retry_bounded;
+	if (did_some_progress > 0 &&
+	    should_compact_retry(ac, order, alloc_flags, compact_result, &compact_priority, &compaction_retries))
+		goto retry_bounded;
+
+	page = alloc_pages_may_oom(sys, gfp, order, ac, &did_some_progress);
+	if (page)
+		return page;
+	/* An OOM victim with reserves already open has nowhere else to go. */
+	if (oom_reserves_allowed(sys) && ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
+		goto nopage;
+	if (did_some_progress) {
+		no_progress_loops = 0;
+		goto retry_bounded;
+	}
+
+nopage:
+	if (gfp & __GFP_NOFAIL) {
+		/* Blockable NOFAIL callers never see NULL in the kernel; give
+		 * them some of the reserves and keep trying. */
+		if (!can_direct_reclaim) {
+			buddy_log(sys, "WARNING: __GFP_NOFAIL without __GFP_DIRECT_RECLAIM cannot be honoured");
 			return NULL;
 		}
-		page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
+		page = get_page_from_freelist(sys, gfp, order, ALLOC_MIN_RESERVE | ALLOC_CPUSET, ac);
 		if (page)
 			return page;
+		goto retry_bounded;
 	}
+	return NULL;
+
+retry_bounded:
+	if (++stall_loops > MAX_STALL_LOOPS) {
+		char gfp_text[BUDDY_GFP_STR_MAX];
+		buddy_gfp_format(gfp, gfp_text, sizeof(gfp_text));
+		count_vm_events(sys, BUDDY_ALLOC_STALL, 1);
+		buddy_log(sys, "cpu%d: page allocation stalls after %d retries, order:%u, mode:%#x(%s): "
+			  "the kernel would keep retrying%s", buddy_cpu_of_thread(sys), stall_loops - 1, order, gfp,
+			  gfp_text, (gfp & __GFP_NOFAIL) ? " forever (__GFP_NOFAIL)" : "");
+		return NULL;
+	}
+	goto retry;
 }
 
 /* ---- entry points ---- */
@@ -570,6 +826,11 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 			warn_alloc(sys, gfp & ~__GFP_NOWARN, order, nodemask, invalid);
 		return NULL;
 	}
+	if (should_fail_alloc_page(sys, gfp, order)) {
+		count_vm_events(sys, BUDDY_ALLOC_FAIL, 1);
+		warn_alloc(sys, gfp, order, nodemask, "injected failure (fail_page_alloc)");
+		return NULL;
+	}
 	for (;;) {
 		unsigned int alloc_flags = ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp);
 		if (ac.preferred >= 0)
@@ -590,6 +851,16 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		return NULL;
 	}
 	count_vm_events(sys, pgalloc_event[page->zid], 1UL << order);
+	return page;
+}
+
+struct page *buddy_alloc_pages_mapping(struct buddy_system *sys, gfp_t gfp, unsigned int order, int preferred_nid,
+				       uint64_t nodemask, struct buddy_mapping *mapping, uint64_t index)
+{
+	struct page *page = buddy_alloc_pages_nodemask(sys, gfp, order, preferred_nid, nodemask);
+
+	if (page)
+		owner_on_alloc(sys, page, order, mapping, index);
 	return page;
 }
 
@@ -659,7 +930,9 @@ static bool valid_page_pointer(const struct buddy_system *sys, const struct page
 }
 
 /* free_pages_prepare(): the checks of a free.  Claims the block with
- * PG_freeing; on a bad page reports it and returns a negative errno. */
+ * PG_freeing and returns 0; returns 1 when the block is isolated by a
+ * migration or reclaim, which then finishes the free; on a bad page
+ * reports it and returns a negative errno. */
 static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsigned int order)
 {
 	uint32_t f = page_flags(page);
@@ -683,18 +956,25 @@ static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsig
 			report_bad_page(sys, page, why);
 			return -EINVAL;
 		}
+		if (page->order != order) {
+			snprintf(reason, sizeof(reason), "free with order %u of a block allocated with order %u", order,
+				 page->order);
+			report_bad_page(sys, page, reason);
+			if (f & PAGE_FLAG(PG_isolated))
+				return -EINVAL;
+			/* Claim it to keep it out; a racing free may win instead. */
+			if (atomic_compare_exchange_strong_explicit(&page->flags, &f, f | PAGE_FLAG(PG_freeing),
+								    memory_order_acquire, memory_order_relaxed))
+				quarantine_block(sys, page, page->order);
+			return -EINVAL;
+		}
 		if (atomic_compare_exchange_weak_explicit(&page->flags, &f, f | PAGE_FLAG(PG_freeing),
 							  memory_order_acquire, memory_order_relaxed))
 			break;
 	}
+	if (f & PAGE_FLAG(PG_isolated))
+		return 1;
 	/* The block is ours now. */
-	if (page->order != order) {
-		snprintf(reason, sizeof(reason), "free with order %u of a block allocated with order %u", order,
-			 page->order);
-		report_bad_page(sys, page, reason);
-		quarantine_block(sys, page, page->order);
-		return -EINVAL;
-	}
 	if (page->refcount != 1) {
 		snprintf(reason, sizeof(reason), "nonzero _refcount after put (%d)", page->refcount - 1);
 		report_bad_page(sys, page, reason);
@@ -710,12 +990,32 @@ static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsig
 				return -EINVAL;
 			}
 		}
+	}
+	return 0;
+}
+
+void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned int order)
+{
+	uint64_t pfn = page_to_pfn(sys, page);
+	struct zone *zone = page_zone(sys, page);
+
+	owner_on_free(sys, page, order);
+	if (page_flag(page, PG_head))
 		for (uint32_t i = 1; i < (1U << order); i++) {
 			clear_page_flag(page + i, PG_tail);
 			page[i].head_offset = 0;
 		}
-	}
-	return 0;
+	if (sys->backing)
+		backing_on_free(sys, pfn, order);
+	count_vm_events(sys, PGFREE, 1UL << order);
+	if (free_pages_hwpoison_check(sys, page, order))
+		return;
+	if (pcp_allowed_order(sys, order) && free_unref_page(zone, buddy_cpu_of_thread(sys), page, order))
+		return;
+	pthread_mutex_lock(&zone->lock);
+	page_clear_allocated(zone, page, order);
+	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
+	pthread_mutex_unlock(&zone->lock);
 }
 
 int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)
@@ -733,18 +1033,7 @@ int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int o
 	}
 	int ret = free_pages_prepare(sys, page, order);
 	if (ret)
-		return ret;
-
-	uint64_t pfn = page_to_pfn(sys, page);
-	struct zone *zone = page_zone(sys, page);
-	if (sys->backing)
-		backing_on_free(sys, pfn, order);
-	count_vm_events(sys, PGFREE, 1UL << order);
-	if (pcp_allowed_order(sys, order) && free_unref_page(zone, buddy_cpu_of_thread(sys), page, order))
-		return 0;
-	pthread_mutex_lock(&zone->lock);
-	page_clear_allocated(zone, page, order);
-	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
-	pthread_mutex_unlock(&zone->lock);
+		return ret < 0 ? ret : 0;
+	free_claimed_block(sys, page, order);
 	return 0;
 }

@@ -75,7 +75,10 @@ static void pcp_set_high_and_batch(struct zone *zone, struct per_cpu_pages *pcp)
 
 	if (pcp->fixed)
 		return;
+	/* A batch of 0 would keep freed pages on the pcp for good. */
 	int batch = zone_batchsize(zone);
+	if (batch < 1)
+		batch = 1;
 	pcp->batch = batch;
 	pcp->high_min = zone_highsize(zone, batch, sys->opts.percpu_pagelist_high_fraction);
 	pcp->high_max = zone_highsize(zone, batch, MIN_PERCPU_PAGELIST_HIGH_FRACTION);

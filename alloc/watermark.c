@@ -155,14 +155,14 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 	/* A high-order request also needs a block it may take. */
 	for (unsigned int o = order; o <= z->sys->max_order; o++) {
 		struct free_area *area = &z->free_area[o];
-		if (!area->nr_free)
+		if (!counter_read(&area->nr_free))
 			continue;
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-			if (!list_empty(&area->free_list[mt]))
+			if (counter_read(&area->nr_free_mt[mt]))
 				return true;
-		if ((alloc_flags & ALLOC_CMA) && !list_empty(&area->free_list[MIGRATE_CMA]))
+		if ((alloc_flags & ALLOC_CMA) && counter_read(&area->nr_free_mt[MIGRATE_CMA]))
 			return true;
-		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) && !list_empty(&area->free_list[MIGRATE_HIGHATOMIC]))
+		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) && counter_read(&area->nr_free_mt[MIGRATE_HIGHATOMIC]))
 			return true;
 	}
 	return false;

@@ -678,18 +678,34 @@ static void test_highatomic(void)
 	/* A second atomic order-2 allocation comes from the reserve. */
 	struct page *b = buddy_alloc_pages(sys, GFP_ATOMIC, 2);
 	CHECK(b && get_pfnblock_migratetype(sys, buddy_page_to_pfn(sys, b)) == MIGRATE_HIGHATOMIC);
-	/* Ordinary allocations cannot reach the reserve: exhaust with
-	 * GFP_KERNEL; the failure path unreserves (forced, as the last
-	 * pageblock) before giving up, so the reserve ends up released. */
+	/* Ordinary allocations cannot reach the reserve: exhaust memory with
+	 * GFP_KERNEL; the reserved block keeps its free pages.  (Nothing is
+	 * reclaimable, so the slow path goes to OOM without releasing it, as
+	 * the kernel's does: release needs reclaim progress or 16 fruitless
+	 * retries.) */
 	for (;;) {
 		struct page *q = buddy_alloc_pages(sys, GFP_KERNEL | __GFP_NOWARN, 0);
 		if (!q)
 			break;
 		held[n++] = q;
 	}
+	buddy_drain_all_pages(sys);
+	CHECK(atomic_load(&z->nr_free_highatomic) > 0);
+	CHECK_EQ(atomic_load(&z->nr_reserved_highatomic), sys->pageblock_nr_pages);
+	check_clean(sys, "reserve kept");
+	/* Release: without force the last reserved pageblock stays, with force
+	 * it goes back to the requesting type and serves GFP_KERNEL. */
+	struct zone *zl[1] = { z };
+	CHECK(!unreserve_highatomic_pageblock(sys, zl, 1, MIGRATE_UNMOVABLE, false));
+	CHECK(unreserve_highatomic_pageblock(sys, zl, 1, MIGRATE_UNMOVABLE, true));
 	CHECK_EQ(atomic_load(&z->nr_reserved_highatomic), 0);
+	CHECK_EQ(atomic_load(&z->nr_free_highatomic), 0);
 	CHECK(buddy_vm_event(sys, BUDDY_HIGHATOMIC_UNRESERVE) >= 1);
 	check_clean(sys, "unreserved");
+	struct page *after = buddy_alloc_pages(sys, GFP_KERNEL | __GFP_NOWARN | __GFP_HIGH, 0);
+	CHECK(after != NULL);
+	if (after)
+		held[n++] = after;
 	buddy_free_pages(sys, a, 2);
 	buddy_free_pages(sys, b, 2);
 	for (size_t i = 0; i < n; i++)

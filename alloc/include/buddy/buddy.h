@@ -86,7 +86,7 @@ void buddy_options_init(struct buddy_options *opts);
 void buddy_topology_default(struct buddy_topology *topo);
 /* A small one-node topology of nr_pages pages (DMA32 + Normal), for tests and fuzzing. */
 void buddy_topology_small(struct buddy_topology *topo, uint64_t nr_pages, int nr_cpus);
-/* Parse the plain-text topology format (docs in topology.c and README).
+/* Parse the plain-text topology format (docs/topology.md).
  * Returns 0, or -1 with err naming the line and field. */
 int buddy_topology_parse(const char *text, size_t len, struct buddy_topology *topo,
 			 struct buddy_options *opts, struct buddy_error *err);
@@ -205,7 +205,7 @@ enum buddy_vm_event {
 	PGMIGRATE_SUCCESS, PGMIGRATE_FAIL,
 	/* Counters of this model with no kernel twin, kept after the kernel's. */
 	BUDDY_ALLOC_FAIL, BUDDY_ALLOC_WARN, BUDDY_BAD_PAGE, BUDDY_EXTFRAG, BUDDY_HIGHATOMIC_RESERVE,
-	BUDDY_HIGHATOMIC_UNRESERVE, BUDDY_WMARK_BOOST,
+	BUDDY_HIGHATOMIC_UNRESERVE, BUDDY_WMARK_BOOST, BUDDY_ALLOC_STALL,
 	NR_BUDDY_VM_EVENTS
 };
 uint64_t buddy_vm_event(struct buddy_system *sys, enum buddy_vm_event ev);
@@ -248,6 +248,122 @@ int buddy_zonelist(struct buddy_system *sys, int nid, bool nofallback, int *entr
 
 /* Recent warnings and bad_page reports (a ring of lines). */
 size_t buddy_log_read(struct buddy_system *sys, char *buf, size_t len);
+
+/* ==== The slow path: owners, tasks, reclaim, compaction, OOM, contiguous
+ * allocation, isolation, offlining and hwpoison (alloc/ files of the same
+ * names as mm/'s). ==== */
+
+/* An owner of pages, like the kernel's address_space with movable ops. */
+struct buddy_mapping;
+struct buddy_mapping_ops {
+	/* Compaction, contiguous allocation or offlining moved the block from
+	 * old_page to new_page (contents already copied when there is backing
+	 * memory).  The owner must refer to new_page from now on.  Return 0,
+	 * or -EAGAIN to refuse this time (the block then stays put).  NULL:
+	 * the owner's blocks never move. */
+	int (*migrate)(struct buddy_mapping *m, struct page *old_page, struct page *new_page);
+	/* Reclaim wants the block: return 0 when the owner has let go of it
+	 * (the allocator then frees it), -EBUSY to keep it (it is rotated).
+	 * NULL: not reclaimable (anonymous memory without swap). */
+	int (*reclaim)(struct buddy_mapping *m, struct page *page);
+	/* The OOM reaper took the block from a killed task, or memory failure
+	 * took a poisoned one: the owner must forget it, never free it. */
+	void (*release)(struct buddy_mapping *m, struct page *page);
+};
+struct buddy_mapping {
+	const struct buddy_mapping_ops *ops;
+	void *private_data;
+};
+
+#define BUDDY_OOM_SCORE_ADJ_MIN (-1000)
+#define BUDDY_OOM_SCORE_ADJ_MAX 1000
+#define BUDDY_MAX_TASKS 1024
+
+/* Simulated tasks own pages for OOM accounting.  Ids start at 1. */
+int buddy_task_create(struct buddy_system *sys, const char *comm, int oom_score_adj);
+int buddy_task_set_oom_score_adj(struct buddy_system *sys, int task, int adj);
+/* task_flags: BUDDY_TASK_RT, BUDDY_TASK_MEMALLOC (gfp.h) */
+int buddy_task_set_flags(struct buddy_system *sys, int task, unsigned int task_flags);
+/* -EBUSY while the task still owns pages. */
+int buddy_task_destroy(struct buddy_system *sys, int task);
+/* The calling thread runs as this task ("current"); 0 for none. */
+int buddy_bind_task(struct buddy_system *sys, int task);
+struct buddy_task_info {
+	int id;
+	char comm[16];
+	int oom_score_adj;
+	unsigned int flags;
+	uint64_t rss_pages;
+	bool oom_killed;
+};
+int buddy_task_info(struct buddy_system *sys, int task, struct buddy_task_info *info);
+
+/* Allocate for an owner: the block is charged to the calling thread's task
+ * and, when the mapping is given and the block movable or reclaimable, put
+ * on the node's LRU.  index is the owner's cookie, kept in the page. */
+struct page *buddy_alloc_pages_mapping(struct buddy_system *sys, gfp_t gfp, unsigned int order, int preferred_nid,
+				       uint64_t nodemask, struct buddy_mapping *mapping, uint64_t index);
+struct buddy_mapping *buddy_page_mapping(const struct page *page);
+uint64_t buddy_page_index(const struct page *page);
+int buddy_page_task(const struct page *page);
+
+/* Reclaim.  Without kthreads, kswapd's work runs inline where the kernel
+ * would wake it, so a run replays exactly from its inputs. */
+unsigned long buddy_kswapd_run(struct buddy_system *sys, int nid);          /* one balance_pgdat; pages reclaimed */
+unsigned long buddy_try_to_free_pages(struct buddy_system *sys, gfp_t gfp, unsigned int order, int nid);
+int buddy_start_kthreads(struct buddy_system *sys); /* real kswapd and kcompactd threads per node */
+void buddy_stop_kthreads(struct buddy_system *sys);
+
+/* Compaction (enum compact_result of the kernel). */
+enum buddy_compact_mode { BUDDY_COMPACT_ASYNC, BUDDY_COMPACT_SYNC_LIGHT, BUDDY_COMPACT_SYNC };
+enum buddy_compact_result {
+	COMPACT_NOT_SUITABLE_ZONE, COMPACT_SKIPPED, COMPACT_DEFERRED, COMPACT_NO_SUITABLE_PAGE,
+	COMPACT_CONTINUE, COMPACT_COMPLETE, COMPACT_PARTIAL_SKIPPED, COMPACT_CONTENDED, COMPACT_SUCCESS,
+};
+/* order -1 compacts the whole zone, as /proc/sys/vm/compact_memory does. */
+int buddy_compact_zone(struct buddy_system *sys, int nid, enum zone_type zone, int order,
+		       enum buddy_compact_mode mode);
+int buddy_compact_node(struct buddy_system *sys, int nid);
+int buddy_compact_memory(struct buddy_system *sys);
+int buddy_fragmentation_index(struct buddy_system *sys, int nid, enum zone_type zone, unsigned int order);
+unsigned int buddy_fragmentation_score(struct buddy_system *sys, int nid); /* proactive compaction's score */
+
+/* The OOM killer, explicitly (the slow path calls it itself).  Returns the
+ * victim task id, or -ENOENT when no task is eligible. */
+int buddy_out_of_memory(struct buddy_system *sys, gfp_t gfp, unsigned int order, uint64_t nodemask);
+long buddy_oom_badness(struct buddy_system *sys, int task, unsigned long totalpages);
+
+/* Contiguous allocation, CMA and isolation. */
+int buddy_alloc_contig_range(struct buddy_system *sys, uint64_t start_pfn, uint64_t end_pfn, int migratetype,
+			     gfp_t gfp);
+void buddy_free_contig_range(struct buddy_system *sys, uint64_t pfn, uint64_t nr_pages);
+struct page *buddy_cma_alloc(struct buddy_system *sys, int cma_area, uint64_t count, unsigned int align_order);
+bool buddy_cma_release(struct buddy_system *sys, int cma_area, struct page *pages, uint64_t count);
+int buddy_start_isolate_page_range(struct buddy_system *sys, uint64_t start_pfn, uint64_t end_pfn);
+int buddy_undo_isolate_page_range(struct buddy_system *sys, uint64_t start_pfn, uint64_t end_pfn, int migratetype);
+
+/* Memory hotplug and memory failure. */
+int buddy_offline_pages(struct buddy_system *sys, uint64_t start_pfn, uint64_t nr_pages);
+int buddy_online_pages(struct buddy_system *sys, uint64_t start_pfn, uint64_t nr_pages);
+int buddy_memory_failure(struct buddy_system *sys, uint64_t pfn);
+int buddy_unpoison_memory(struct buddy_system *sys, uint64_t pfn);
+
+/* Fault injection, like fail_page_alloc and friends.  Percentages 0..100;
+ * interval: every Nth eligible event at most; times: -1 unlimited. */
+struct buddy_fault_attr {
+	unsigned int probability;
+	unsigned long interval;
+	long times;
+	unsigned int min_order;
+	bool ignore_gfp_reclaim;   /* don't fail allocations that may reclaim (ignore-gfp-wait) */
+	bool ignore_gfp_highmem;
+	unsigned int compaction_target_fail;  /* % of compaction target allocations that fail */
+	unsigned int migrate_eagain;          /* % of migrations that return -EAGAIN */
+	unsigned int reclaim_fail;            /* % of reclaim attempts on a page that fail */
+	uint64_t seed;
+};
+int buddy_set_fault_injection(struct buddy_system *sys, const struct buddy_fault_attr *attr); /* NULL: off */
+uint64_t buddy_faults_injected(struct buddy_system *sys);
 
 #ifdef __cplusplus
 }
