@@ -63,12 +63,14 @@ struct page {
 	 * relaxed load/store and cost no more than plain ones. */
 	_Atomic uint32_t flags;
 	int32_t refcount;
-	uint8_t order;          /* buddy order, pcp order, or allocation order on a head */
+	/* Atomic (relaxed) because a claim or compaction scan reads the order
+	 * and type of blocks it does not lock, as the kernel does racily. */
+	_Atomic uint8_t order;  /* buddy order, pcp order, or allocation order on a head */
 	uint8_t pcp_mt;         /* migratetype cached when on a pcp list (kernel: page->index) */
 	uint8_t nid;
 	uint8_t zid;
 	uint16_t pcp_cpu;       /* which CPU's pcp holds the block */
-	uint8_t alloc_mt;       /* migratetype the allocation asked for */
+	_Atomic uint8_t alloc_mt; /* migratetype the allocation asked for */
 	uint8_t reserved0;
 	uint32_t head_offset;   /* tail pages: pfn - head pfn */
 	uint32_t owner;         /* owning task id (slow path / OOM); 0 none */
@@ -83,6 +85,14 @@ static inline uint32_t page_flags(const struct page *p)
 static inline void page_flags_store(struct page *p, uint32_t f)
 {
 	atomic_store_explicit(&p->flags, f, memory_order_relaxed);
+}
+static inline void set_page_order(struct page *p, unsigned int order)
+{
+	atomic_store_explicit(&p->order, (uint8_t)order, memory_order_relaxed);
+}
+static inline unsigned int page_order(const struct page *p)
+{
+	return atomic_load_explicit(&((struct page *)p)->order, memory_order_relaxed);
 }
 static inline bool page_flag(const struct page *p, int bit) { return page_flags(p) & PAGE_FLAG(bit); }
 static inline void set_page_flag(struct page *p, int bit) { page_flags_store(p, page_flags(p) | PAGE_FLAG(bit)); }

@@ -26,7 +26,7 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 	counter_add_locked(&area->nr_free, 1);
 	counter_add_locked(&area->nr_free_mt[mt], 1);
 	atomic_fetch_add_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
-	page->order = (uint8_t)order;
+	set_page_order(page, order);
 	set_page_flag(page, PG_buddy);
 }
 
@@ -36,7 +36,7 @@ void __del_from_free_list(struct zone *zone, struct page *page, unsigned int ord
 
 	list_del(&page->lru);
 	clear_page_flag(page, PG_buddy);
-	page->order = 0;
+	set_page_order(page, 0);
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
 	atomic_fetch_sub_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
@@ -258,7 +258,7 @@ static void quarantine_block(struct buddy_system *sys, struct page *page, unsign
 	f = page_flags(page);
 	f &= ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing));
 	page_flags_store(page, f | PAGE_FLAG(PG_quarantined));
-	page->order = (uint8_t)order;
+	set_page_order(page, order);
 	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
 	mod_zone_page_state(zone, NR_ZONE_QUARANTINED, 1L << order);
 	pthread_mutex_unlock(&zone->lock);
@@ -274,8 +274,8 @@ void page_set_allocated(struct zone *zone, struct page *page, unsigned int order
 	if (alloc_mt == MIGRATE_MOVABLE)
 		f |= PAGE_FLAG(PG_movable_alloc);
 	page_flags_store(page, f);
-	page->order = (uint8_t)order;
-	page->alloc_mt = (uint8_t)alloc_mt;
+	set_page_order(page, order);
+	atomic_store_explicit(&page->alloc_mt, (uint8_t)alloc_mt, memory_order_relaxed);
 	page->refcount = 1;
 	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, 1L << order);
 }

@@ -88,15 +88,21 @@ static bool count_block_pages(struct zone *zone, uint64_t start_pfn, unsigned lo
 	for (uint64_t pfn = start_pfn; pfn < end;) {
 		struct page *page = pfn_to_page(sys, pfn);
 		uint32_t f = page_flags(page);
+		/* Blocks outside the zone lock (pcp, allocated) may change under
+		 * us; a stale order only skews the estimate, as in the kernel. */
+		unsigned int order = page_order(page);
+		if (order > sys->max_order)
+			order = 0;
 		if (f & PAGE_FLAG(PG_buddy)) {
-			*free_pages += 1UL << page->order;
-			pfn += 1ULL << page->order;
+			*free_pages += 1UL << order;
+			pfn += 1ULL << order;
 			continue;
 		}
 		if (f & (PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_pcp))) {
-			if ((f & PAGE_FLAG(PG_allocated)) && page->alloc_mt == MIGRATE_MOVABLE)
-				*movable_pages += 1UL << page->order;
-			pfn += 1ULL << page->order;
+			if ((f & PAGE_FLAG(PG_allocated)) &&
+			    atomic_load_explicit(&page->alloc_mt, memory_order_relaxed) == MIGRATE_MOVABLE)
+				*movable_pages += 1UL << order;
+			pfn += 1ULL << order;
 			continue;
 		}
 		pfn++;
@@ -112,6 +118,10 @@ long move_freepages_block(struct zone *zone, uint64_t pfn, int old_mt, int new_m
 
 	if (!pageblock_in_zone(zone, start) || covered_by_large_buddy(zone, start))
 		return -1;
+	/* With grouping by mobility off the block will read UNMOVABLE: its
+	 * free pages must go to that list, not to the one asked for. */
+	if (sys->page_group_by_mobility_disabled && new_mt < MIGRATE_PCPTYPES)
+		new_mt = MIGRATE_UNMOVABLE;
 	for (uint64_t p = start; p < end;) {
 		struct page *page = pfn_to_page(sys, p);
 		if (!page_flag(page, PG_buddy)) {

@@ -138,7 +138,7 @@ static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, 
 	else
 		list_add(&page->lru, &pcp->lists[pindex]);
 	set_page_flag(page, PG_pcp);
-	page->order = (uint8_t)order;
+	set_page_order(page, order);
 	page->pcp_mt = (uint8_t)mt;
 	page->pcp_cpu = (uint16_t)cpu;
 	pcp->list_pages[pindex] += 1 << order;
