@@ -365,9 +365,9 @@ void owner_on_alloc(struct buddy_system *sys, struct page *page, unsigned int or
 		    uint64_t index);
 void owner_on_free(struct buddy_system *sys, struct page *page, unsigned int order);
 bool page_is_lru_candidate(const struct page *page);
-/* Take an allocated block away from its owner's free path for a while
- * (PG_isolated); from the LRU if it is on one.  False if it is being freed,
- * already isolated, or not allocated. */
+/* Take an allocated block off its LRU and away from its owner's free path
+ * for a while (PG_isolated).  False if it is not on an LRU, is being freed,
+ * or is already isolated. */
 bool isolate_allocated_page(struct buddy_system *sys, struct page *page);
 /* End an isolation: back on the LRU, or, if the owner freed the block in the
  * meantime, finish that free now. */

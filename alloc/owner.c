@@ -130,7 +130,7 @@ int buddy_task_destroy(struct buddy_system *sys, int task)
 	if (!t)
 		return -EINVAL;
 	pthread_mutex_lock(&sys->slow->task_lock);
-	int ret = atomic_load(&t->rss) ? -EBUSY : 0;
+	int ret = atomic_load_explicit(&t->rss, memory_order_acquire) ? -EBUSY : 0;
 	if (!ret)
 		t->used = false;
 	pthread_mutex_unlock(&sys->slow->task_lock);
@@ -191,8 +191,10 @@ static void charge_task(struct buddy_system *sys, int task, long nr_pages)
 {
 	struct buddy_task_rec *t = task_rec(sys, task);
 
+	/* Release pairs with the acquire in buddy_task_destroy: an uncharge
+	 * from another thread (reclaim, the reaper) must be seen there. */
 	if (t)
-		atomic_fetch_add_explicit(&t->rss, nr_pages, memory_order_relaxed);
+		atomic_fetch_add_explicit(&t->rss, nr_pages, memory_order_release);
 }
 
 /* ---- LRU ---- */
@@ -280,24 +282,17 @@ void owner_on_free(struct buddy_system *sys, struct page *page, unsigned int ord
 bool isolate_allocated_page(struct buddy_system *sys, struct page *page)
 {
 	struct lruvec *lv = &sys->slow->lruvec[page->nid];
-	uint32_t f = page_flags(page);
-	bool locked = false;
 
-	if (f & PAGE_FLAG(PG_lru)) {
-		pthread_mutex_lock(&lv->lock);
-		locked = true;
-		f = page_flags(page);
-	}
+	/* Only from the LRU, as folio_isolate_lru: a block not yet put there
+	 * by owner_on_alloc, or never to be, is not the isolator's to take. */
+	if (!page_flag(page, PG_lru))
+		return false;
+	pthread_mutex_lock(&lv->lock);
+	uint32_t f = page_flags(page);
 	for (;;) {
-		if (!(f & PAGE_FLAG(PG_allocated)) ||
-		    (f & (PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_isolated) | PAGE_FLAG(PG_tail))) ||
-		    ((f & PAGE_FLAG(PG_lru)) && !locked)) {
-			if (locked)
-				pthread_mutex_unlock(&lv->lock);
-			/* On the LRU since we looked: try again with the lock. */
-			if (!locked && (f & PAGE_FLAG(PG_lru)) && (f & PAGE_FLAG(PG_allocated)) &&
-			    !(f & (PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_isolated))))
-				return isolate_allocated_page(sys, page);
+		if (!(f & PAGE_FLAG(PG_lru)) || !(f & PAGE_FLAG(PG_allocated)) ||
+		    (f & (PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_isolated) | PAGE_FLAG(PG_tail)))) {
+			pthread_mutex_unlock(&lv->lock);
 			return false;
 		}
 		uint32_t nf = (f | PAGE_FLAG(PG_isolated)) & ~PAGE_FLAG(PG_lru);
@@ -305,10 +300,8 @@ bool isolate_allocated_page(struct buddy_system *sys, struct page *page)
 							  memory_order_relaxed))
 			break;
 	}
-	if (f & PAGE_FLAG(PG_lru))
-		lru_list_del(lv, page);
-	if (locked)
-		pthread_mutex_unlock(&lv->lock);
+	lru_list_del(lv, page);
+	pthread_mutex_unlock(&lv->lock);
 	return true;
 }
 

@@ -483,9 +483,8 @@ static struct page *alloc_pages_direct_compact(struct buddy_system *sys, gfp_t g
 	if (!page)
 		page = get_page_from_freelist(sys, gfp, order, alloc_flags, ac);
 	if (page) {
-		struct zone *zone = page_zone(sys, page);
-		zone->compact_blockskip_flush = false;
-		compaction_defer_reset(zone, (int)order, true);
+		/* Clears compact_blockskip_flush too, under the zone lock. */
+		compaction_defer_reset(page_zone(sys, page), (int)order, true);
 		count_vm_events(sys, COMPACTSUCCESS, 1);
 		return page;
 	}
@@ -545,8 +544,8 @@ static bool should_reclaim_retry(struct buddy_system *sys, gfp_t gfp, unsigned i
 
 /* should_compact_retry(): retry a failed compaction some, raising its
  * priority before giving up. */
-static bool should_compact_retry(const struct alloc_context *ac, unsigned int order, unsigned int alloc_flags,
-				 int compact_result, enum compact_priority *prio, int *compaction_retries)
+static bool should_compact_retry(const struct alloc_context *ac, unsigned int order, int compact_result,
+				 enum compact_priority *prio, int *compaction_retries)
 {
 	int max_retries = MAX_COMPACT_RETRIES;
 
@@ -554,16 +553,8 @@ static bool should_compact_retry(const struct alloc_context *ac, unsigned int or
 		return false;
 	if (compact_result == COMPACT_SKIPPED) {
 		/* Not enough free order-0 targets: retry if reclaim could give them. */
-		for (int i = ac->preferred < 0 ? 0 : ac->preferred; i < ac->nr_zonerefs; i++) {
-			struct zone *zone = ac->zonerefs[i];
-			if (!zone_allowed(ac, zone))
-				continue;
-			long available = (long)zone_reclaimable_pages(zone) + zone_page_state(zone, NR_FREE_PAGES);
-			if (__zone_watermark_ok(zone, 0, zone->_watermark[WMARK_MIN] + (2UL << order),
-						ac->highest_zoneidx, alloc_flags, available))
-				return true;
-		}
-		return false;
+		return compaction_zonelist_suitable(ac->zonerefs, ac->nr_zonerefs, ac->highest_zoneidx, ac->nodemask,
+						    (int)order);
 	}
 	if (compact_result == COMPACT_SUCCESS) {
 		if (order > PAGE_ALLOC_COSTLY_ORDER)
@@ -682,7 +673,7 @@ retry:
 	if (should_reclaim_retry(sys, gfp, order, ac, alloc_flags, did_some_progress > 0, &no_progress_loops))
 		goto retry_bounded;
 	if (did_some_progress > 0 &&
-	    should_compact_retry(ac, order, alloc_flags, compact_result, &compact_priority, &compaction_retries))
+	    should_compact_retry(ac, order, compact_result, &compact_priority, &compaction_retries))
 		goto retry_bounded;
 
 	page = alloc_pages_may_oom(sys, gfp, order, ac, &did_some_progress);

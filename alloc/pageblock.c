@@ -20,9 +20,12 @@ void set_pageblock_migratetype(struct buddy_system *sys, uint64_t pfn, int mt)
 {
 	if (sys->page_group_by_mobility_disabled && mt < MIGRATE_PCPTYPES)
 		mt = MIGRATE_UNMOVABLE;
+	/* A CAS, so that a skip bit set beside it is never undone. */
 	_Atomic uint8_t *w = pageblock_word(sys, pfn);
 	uint8_t old = atomic_load_explicit(w, memory_order_relaxed);
-	atomic_store_explicit(w, (uint8_t)((old & ~PB_MIGRATE_MASK) | (unsigned)mt), memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(w, &old, (uint8_t)((old & ~PB_MIGRATE_MASK) | (unsigned)mt),
+						      memory_order_relaxed, memory_order_relaxed))
+		;
 }
 
 void change_pageblock_range(struct buddy_system *sys, uint64_t pfn, unsigned int order, int mt)
@@ -36,8 +39,10 @@ void change_pageblock_range(struct buddy_system *sys, uint64_t pfn, unsigned int
 void set_pageblock_skip(struct buddy_system *sys, uint64_t pfn, bool skip)
 {
 	_Atomic uint8_t *w = pageblock_word(sys, pfn);
-	uint8_t old = atomic_load_explicit(w, memory_order_relaxed);
-	atomic_store_explicit(w, (uint8_t)(skip ? old | PB_SKIP : old & ~PB_SKIP), memory_order_relaxed);
+	if (skip)
+		atomic_fetch_or_explicit(w, (uint8_t)PB_SKIP, memory_order_relaxed);
+	else
+		atomic_fetch_and_explicit(w, (uint8_t)~PB_SKIP, memory_order_relaxed);
 }
 
 bool get_pageblock_skip(const struct buddy_system *sys, uint64_t pfn)

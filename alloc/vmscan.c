@@ -153,7 +153,14 @@ unsigned long buddy_kswapd_run(struct buddy_system *sys, int nid)
 	int order = atomic_exchange(&sys->slow->kswapd_order[nid], 0);
 	int zoneidx = atomic_exchange(&sys->slow->kswapd_highest_zoneidx[nid], MAX_NR_ZONES - 1);
 	atomic_store(&sys->slow->kswapd_wanted[nid], false);
-	return balance_pgdat(sys, nid, (unsigned)order, zoneidx);
+	unsigned long reclaimed = balance_pgdat(sys, nid, (unsigned)order, zoneidx);
+	/* kswapd_try_to_sleep: before sleeping, forget stale skip hints and
+	 * let kcompactd make the order the wakeup asked for. */
+	if (pgdat_balanced(sys, nid, (unsigned)order, zoneidx)) {
+		reset_isolation_suitable(sys, nid);
+		wakeup_kcompactd(sys, nid, order, zoneidx);
+	}
+	return reclaimed;
 }
 
 /* wakeup_kswapd(): nothing to do for a balanced, unboosted node; else hand

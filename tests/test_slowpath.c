@@ -69,7 +69,7 @@ static int owner_reclaim(struct buddy_mapping *m, struct page *page)
 	return i >= 0 ? 0 : -EBUSY;
 }
 
-static void owner_release(struct buddy_mapping *m, struct page *page)
+static int owner_release(struct buddy_mapping *m, struct page *page)
 {
 	struct owner *o = m->private_data;
 	pthread_mutex_lock(&o->lock);
@@ -80,6 +80,7 @@ static void owner_release(struct buddy_mapping *m, struct page *page)
 		o->released++;
 	}
 	pthread_mutex_unlock(&o->lock);
+	return i >= 0 ? 0 : -EBUSY;
 }
 
 static const struct buddy_mapping_ops file_ops = { owner_migrate, owner_reclaim, owner_release };

@@ -266,9 +266,11 @@ struct buddy_mapping_ops {
 	 * (the allocator then frees it), -EBUSY to keep it (it is rotated).
 	 * NULL: not reclaimable (anonymous memory without swap). */
 	int (*reclaim)(struct buddy_mapping *m, struct page *page);
-	/* The OOM reaper took the block from a killed task, or memory failure
-	 * took a poisoned one: the owner must forget it, never free it. */
-	void (*release)(struct buddy_mapping *m, struct page *page);
+	/* The OOM reaper wants the block of a killed task, or memory failure a
+	 * poisoned one.  Return 0 when the owner has forgotten it (the
+	 * allocator frees it; the owner must never free it), or -EBUSY when
+	 * the owner no longer holds it because it is freeing it itself. */
+	int (*release)(struct buddy_mapping *m, struct page *page);
 };
 struct buddy_mapping {
 	const struct buddy_mapping_ops *ops;
@@ -329,7 +331,9 @@ int buddy_fragmentation_index(struct buddy_system *sys, int nid, enum zone_type 
 unsigned int buddy_fragmentation_score(struct buddy_system *sys, int nid); /* proactive compaction's score */
 
 /* The OOM killer, explicitly (the slow path calls it itself).  Returns the
- * victim task id, or -ENOENT when no task is eligible. */
+ * victim task id; 0 for progress without a kill (a gfp without __GFP_FS);
+ * -ENOENT when no task is eligible; -EAGAIN when another OOM kill is under
+ * way; -EINVAL for bad arguments. */
 int buddy_out_of_memory(struct buddy_system *sys, gfp_t gfp, unsigned int order, uint64_t nodemask);
 long buddy_oom_badness(struct buddy_system *sys, int task, unsigned long totalpages);
 
