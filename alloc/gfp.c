@@ -1,5 +1,6 @@
 /* GFP flag helpers and the ftrace text form of gfp_t. */
 #include "buddy/gfp.h"
+#include "bugs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -19,7 +20,11 @@ static const signed char zone_table[16] = {
 	[0x0] = ZONE_NORMAL,
 	[0x1] = ZONE_DMA,
 	[0x2] = ZONE_NORMAL,
+#ifdef BUDDY_BUG_GFP_BAD_ZONE
+	[0x3] = ZONE_DMA,
+#else
 	[0x3] = ZONE_BAD,
+#endif
 	[0x4] = ZONE_DMA32,
 	[0x5] = ZONE_BAD,
 	[0x6] = ZONE_BAD,

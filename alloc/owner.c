@@ -409,8 +409,6 @@ int migrate_isolated_page(struct buddy_system *sys, struct page *src, struct pag
 		count_vm_events(sys, PGMIGRATE_FAIL, 1);
 		return -EAGAIN;
 	}
-	if (sys->backing)
-		memcpy(buddy_page_address(sys, dst), buddy_page_address(sys, src), PAGE_SIZE << order);
 	/* dst is not published yet: set it up as the owner will see it, and
 	 * isolated, so that a free of it from inside the callback waits for
 	 * the putback below. */
@@ -452,6 +450,15 @@ int migrate_isolated_page(struct buddy_system *sys, struct page *src, struct pag
 	free_isolated_page(sys, src);
 	putback_isolated_page(sys, dst);
 	count_vm_events(sys, PGMIGRATE_SUCCESS, 1UL << order);
+	return 0;
+}
+
+int buddy_migrate_copy(struct buddy_system *sys, struct page *dst, const struct page *src)
+{
+	if (!sys || !dst || !src || page_order(dst) != page_order(src))
+		return -EINVAL;
+	if (sys->backing)
+		memcpy(buddy_page_address(sys, dst), buddy_page_address(sys, src), PAGE_SIZE << page_order(src));
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "isolation.h"
 #include "oom_kill.h"
+#include "bugs.h"
 
 /* ---- free lists ---- */
 void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order, int mt, bool tail)
@@ -49,7 +50,11 @@ void account_freepages(struct zone *zone, long nr_pages, int mt)
 	mod_zone_page_state(zone, NR_FREE_PAGES, nr_pages);
 	if (is_migrate_cma(mt))
 		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr_pages);
+#ifdef BUDDY_BUG_HIGHATOMIC_FREE_DRIFT
+	else if (is_migrate_highatomic(mt) && nr_pages > 0)
+#else
 	else if (is_migrate_highatomic(mt))
+#endif
 		atomic_fetch_add_explicit(&zone->nr_free_highatomic, nr_pages, memory_order_relaxed);
 }
 
@@ -73,7 +78,11 @@ void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low,
 	long nr_pages = 1L << high;
 
 	__del_from_free_list(zone, page, high, mt);
+#ifdef BUDDY_BUG_EXPAND_ACCOUNT
+	expand(zone, page, low, high, mt);
+#else
 	nr_pages -= (long)expand(zone, page, low, high, mt);
+#endif
 	account_freepages(zone, -nr_pages, mt);
 }
 
@@ -120,7 +129,11 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, int mt, unsigned i
 			return page;
 		/* fall through */
 	case RMQUEUE_CMA:
+#ifdef BUDDY_BUG_CMA_UNMOVABLE
+		if (1) {
+#else
 		if (alloc_flags & ALLOC_CMA) {
+#endif
 			page = __rmqueue_smallest(zone, order, MIGRATE_CMA);
 			if (page) {
 				*mode = RMQUEUE_CMA;
@@ -156,8 +169,12 @@ static struct page *find_buddy_page(struct zone *zone, uint64_t pfn, unsigned in
 	if (bpfn >= sys->max_pfn)
 		return NULL;
 	struct page *buddy = pfn_to_page(sys, bpfn);
+#ifdef BUDDY_BUG_ZONE_MERGE
+	if (!page_flag(buddy, PG_buddy) || buddy->order != order)
+#else
 	if (!page_flag(buddy, PG_buddy) || buddy->order != order || buddy->nid != zone->nid ||
 	    buddy->zid != (uint8_t)zone->zid)
+#endif
 		return NULL;
 	if (buddy_pfn)
 		*buddy_pfn = bpfn;
@@ -180,7 +197,11 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 	uint64_t buddy_pfn;
 
 	account_freepages(zone, 1L << order, mt);
+#ifdef BUDDY_BUG_TOP_ORDER_MERGE
+	while (order < sys->max_order - 1) {
+#else
 	while (order < sys->max_order) {
+#endif
 		/* A task compacting for this order takes the block as it forms. */
 		if (compaction_capture(zone, page, order, mt))
 			return;
@@ -191,8 +212,10 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 		if (order >= sys->pageblock_order) {
 			buddy_mt = get_pfnblock_migratetype(sys, buddy_pfn);
 			/* ISOLATE, CMA and HIGHATOMIC blocks keep to themselves. */
+#ifndef BUDDY_BUG_MERGE_ISOLATED
 			if (mt != buddy_mt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
 				break;
+#endif
 		}
 		__del_from_free_list(zone, buddy, order, buddy_mt);
 		if (buddy_mt != mt)
@@ -753,7 +776,11 @@ static const char *prepare_alloc_pages(struct buddy_system *sys, gfp_t gfp, unsi
 	if (sys->nr_nodes < 64)
 		nodemask &= (1ULL << sys->nr_nodes) - 1;
 	struct pglist_data *pgdat = sys->nodes[preferred_nid];
+#ifdef BUDDY_BUG_THISNODE_FALLBACK
+	if (0) {
+#else
 	if (gfp & __GFP_THISNODE) {
+#endif
 		ac->zonerefs = pgdat->zonerefs_nofallback;
 		ac->nr_zonerefs = pgdat->nr_zonerefs_nofallback;
 	} else {
@@ -938,7 +965,11 @@ static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsig
 			report_bad_page(sys, page, "free of a compound tail page");
 			return -EINVAL;
 		}
+#ifdef BUDDY_BUG_DOUBLE_FREE
+		if (!(f & (PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_pcp))) || (f & PAGE_FLAG(PG_freeing))) {
+#else
 		if (!(f & PAGE_FLAG(PG_allocated)) || (f & PAGE_FLAG(PG_freeing))) {
+#endif
 			const char *why = (f & PAGE_FLAG(PG_freeing)) ? "double free (a free of this page is under way)"
 					  : (f & PAGE_FLAG(PG_buddy))   ? "double free (page is in the buddy free lists)"
 					  : (f & PAGE_FLAG(PG_pcp))     ? "double free (page is on a pcp list)"
@@ -966,7 +997,11 @@ static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsig
 	if (f & PAGE_FLAG(PG_isolated))
 		return 1;
 	/* The block is ours now. */
+#ifdef BUDDY_BUG_DOUBLE_FREE
+	if (page->refcount > 1) {
+#else
 	if (page->refcount != 1) {
+#endif
 		snprintf(reason, sizeof(reason), "nonzero _refcount after put (%d)", page->refcount - 1);
 		report_bad_page(sys, page, reason);
 		quarantine_block(sys, page, order);

@@ -2,6 +2,7 @@
  * types, fallback with claiming and stealing, and the HIGHATOMIC reserve
  * (mm/page_alloc.c: __rmqueue_claim, __rmqueue_steal, try_to_claim_block,
  * reserve_highatomic_pageblock, unreserve_highatomic_pageblock). */
+#include "bugs.h"
 #include "internal.h"
 
 /* The kernel's fallbacks[]: which types a type may borrow from, in order. */
@@ -211,8 +212,14 @@ static struct page *try_to_claim_block(struct zone *zone, struct page *page, uns
 		alike_pages = 0;
 	if (free_pages + alike_pages >= (1UL << (sys->pageblock_order - (sys->pageblock_order ? 1 : 0))) ||
 	    sys->page_group_by_mobility_disabled) {
+#ifdef BUDDY_BUG_CLAIM_LEFTOVER
+		if (!pageblock_in_zone(zone, start) || covered_by_large_buddy(zone, start))
+			return NULL;
+		set_pageblock_migratetype(sys, start, start_mt);
+#else
 		if (move_freepages_block(zone, start, block_mt, start_mt) < 0)
 			return NULL;
+#endif
 		count_vm_events(sys, BUDDY_EXTFRAG, 1);
 		return __rmqueue_smallest(zone, order, start_mt);
 	}
@@ -253,7 +260,11 @@ struct page *__rmqueue_fallback_steal(struct zone *zone, unsigned int order, int
 		if (fallback_mt < 0)
 			continue;
 		struct page *page = first_free(zone, current_order, fallback_mt);
+#ifdef BUDDY_BUG_STEAL_WRONG_LIST
+		page_del_and_expand(zone, page, order, current_order, start_mt);
+#else
 		page_del_and_expand(zone, page, order, current_order, fallback_mt);
+#endif
 		count_vm_events(zone->sys, BUDDY_EXTFRAG, 1);
 		return page;
 	}
@@ -311,7 +322,11 @@ bool unreserve_highatomic_pageblock(struct buddy_system *sys, struct zone **zone
 				continue;
 			struct page *page = first_free(zone, order, MIGRATE_HIGHATOMIC);
 			uint64_t pfn = page_to_pfn(sys, page);
+#ifdef BUDDY_BUG_HIGHATOMIC_UNRESERVE
+			unsigned long size = 1UL << order;
+#else
 			unsigned long size = (1UL << order) > pb ? 1UL << order : pb;
+#endif
 			unsigned long reserved = atomic_load_explicit(&zone->nr_reserved_highatomic, memory_order_relaxed);
 			if (size > reserved)
 				size = reserved;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "bugs.h"
 #include "internal.h"
 
 /* CONFIG_PCP_BATCH_SCALE_MAX */
@@ -283,6 +284,9 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 			unsigned int order = page->order;
 			uint64_t pfn = page_to_pfn(sys, page);
 			pcp_list_del(zone, pcp, page, pindex);
+#ifdef BUDDY_BUG_PCP_BULK_COUNT
+			pcp->count += (1 << order) - 1;
+#endif
 			count -= 1 << order;
 			/* The block goes to its pageblock's list as it is now, not
 			 * as it was when the block was put on the pcp. */
@@ -387,10 +391,14 @@ bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int
 		mt = MIGRATE_MOVABLE;
 	}
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+#ifdef BUDDY_BUG_PCP_UNLOCKED
+	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
+#else
 	if (pthread_mutex_trylock(&pcp->lock))
 		return false;
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
 	pthread_mutex_unlock(&pcp->lock);
+#endif
 	return true;
 }
 

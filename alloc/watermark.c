@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bugs.h"
 #include "internal.h"
 
 #define SWAP_CLUSTER_MAX 32UL
@@ -148,7 +149,11 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		if (alloc_flags & ALLOC_OOM)
 			min -= min / 2;
 	}
+#ifdef BUDDY_BUG_WMARK_LOWMEM
+	if (free_pages <= min)
+#else
 	if (free_pages <= min + (long)z->lowmem_reserve[highest_zoneidx])
+#endif
 		return false;
 	if (!order)
 		return true;
@@ -182,7 +187,11 @@ bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark,
 			usable -= zone_page_state(z, NR_FREE_CMA_PAGES);
 		long reserved = zone_watermark_unusable_free(z, 0, alloc_flags);
 		usable -= usable < reserved ? (usable > 0 ? usable : 0) : reserved;
+#ifdef BUDDY_BUG_WMARK_LOWMEM
+		if (usable > (long)mark)
+#else
 		if (usable > (long)(mark + z->lowmem_reserve[highest_zoneidx]))
+#endif
 			return true;
 	}
 	if (__zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))

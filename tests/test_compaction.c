@@ -116,7 +116,7 @@ static int owner_migrate(struct buddy_mapping *m, struct page *old_page, struct 
 		o->refused++;
 		rc = -EAGAIN;
 	} else {
-		/* The contents are copied before the callback. */
+		buddy_migrate_copy(o->sys, new_page, old_page);
 		if (idx < o->nr_patterned && !pattern_ok(o->sys, new_page, idx))
 			o->bad_copies++;
 		o->pages[idx] = new_page;

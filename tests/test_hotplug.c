@@ -148,6 +148,7 @@ static int owner_migrate(struct buddy_mapping *m, struct page *old_page, struct 
 
 	pthread_mutex_lock(&o->lock);
 	if (idx < MAX_OWNED && o->pages[idx] == old_page) {
+		buddy_migrate_copy(o->sys, new_page, old_page);
 		o->pages[idx] = new_page;
 		o->migrations++;
 		ret = 0;

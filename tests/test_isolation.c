@@ -149,9 +149,8 @@ static int owner_migrate(struct buddy_mapping *m, struct page *old_page, struct 
 
 	pthread_mutex_lock(&o->lock);
 	if (idx < MAX_OWNED && (int)idx != o->pinned && o->pages[idx] == old_page) {
-		/* The allocator copied before calling; a write under our lock
-		 * since then must not be lost (the kernel's page lock). */
-		memcpy(buddy_page_address(o->sys, new_page), buddy_page_address(o->sys, old_page), PAGE_SIZE);
+		/* Under our lock: no write of ours can race the copy. */
+		buddy_migrate_copy(o->sys, new_page, old_page);
 		o->pages[idx] = new_page;
 		o->migrations++;
 		ret = 0;

@@ -217,6 +217,7 @@ static int owner_migrate(struct buddy_mapping *m, struct page *old_page, struct 
 
 	pthread_mutex_lock(&o->lock);
 	if (s->index == index && s->page == old_page) {
+		/* No backing memory here: nothing to copy. */
 		s->page = new_page;
 		rc = 0;
 	}

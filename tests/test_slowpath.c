@@ -48,6 +48,7 @@ static int owner_migrate(struct buddy_mapping *m, struct page *old_page, struct 
 	pthread_mutex_lock(&o->lock);
 	long i = find(o, old_page);
 	if (i >= 0) {
+		buddy_migrate_copy(o->sys, new_page, old_page);
 		o->pages[i] = new_page;
 		o->migrated++;
 	}

@@ -256,11 +256,12 @@ size_t buddy_log_read(struct buddy_system *sys, char *buf, size_t len);
 /* An owner of pages, like the kernel's address_space with movable ops. */
 struct buddy_mapping;
 struct buddy_mapping_ops {
-	/* Compaction, contiguous allocation or offlining moved the block from
-	 * old_page to new_page (contents already copied when there is backing
-	 * memory).  The owner must refer to new_page from now on.  Return 0,
-	 * or -EAGAIN to refuse this time (the block then stays put).  NULL:
-	 * the owner's blocks never move. */
+	/* Compaction, contiguous allocation or offlining moves the block from
+	 * old_page to new_page.  Like the kernel's migrate_folio, the owner
+	 * copies the contents itself with buddy_migrate_copy(), while it keeps
+	 * its own writers off old_page, then refers to new_page from now on.
+	 * Return 0, or -EAGAIN to refuse this time (the block then stays
+	 * put).  NULL: the owner's blocks never move. */
 	int (*migrate)(struct buddy_mapping *m, struct page *old_page, struct page *new_page);
 	/* Reclaim wants the block: return 0 when the owner has let go of it
 	 * (the allocator then frees it), -EBUSY to keep it (it is rotated).
@@ -305,6 +306,9 @@ int buddy_task_info(struct buddy_system *sys, int task, struct buddy_task_info *
  * on the node's LRU.  index is the owner's cookie, kept in the page. */
 struct page *buddy_alloc_pages_mapping(struct buddy_system *sys, gfp_t gfp, unsigned int order, int preferred_nid,
 				       uint64_t nodemask, struct buddy_mapping *mapping, uint64_t index);
+/* Copy a block's contents for a migrate callback (a no-op without backing
+ * memory).  0, or -EINVAL when the orders differ. */
+int buddy_migrate_copy(struct buddy_system *sys, struct page *dst, const struct page *src);
 struct buddy_mapping *buddy_page_mapping(const struct page *page);
 uint64_t buddy_page_index(const struct page *page);
 int buddy_page_task(const struct page *page);
