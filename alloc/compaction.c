@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bugs.h"
 #include "compaction.h"
 #include "fault_inject.h"
 
@@ -641,7 +642,11 @@ static bool compact_scanners_met(const struct compact_control *cc)
 {
 	unsigned int pbo = cc->sys->pageblock_order;
 
+#ifdef BUDDY_BUG_COMPACT_SCANNERS_CROSS
+	return (cc->free_pfn >> pbo) < (cc->migrate_pfn >> pbo);
+#else
 	return (cc->free_pfn >> pbo) <= (cc->migrate_pfn >> pbo);
+#endif
 }
 
 /* isolate_freepages(): walk down from the free scanner's position to the

@@ -95,8 +95,16 @@ static inline unsigned int page_order(const struct page *p)
 	return atomic_load_explicit(&((struct page *)p)->order, memory_order_relaxed);
 }
 static inline bool page_flag(const struct page *p, int bit) { return page_flags(p) & PAGE_FLAG(bit); }
-static inline void set_page_flag(struct page *p, int bit) { page_flags_store(p, page_flags(p) | PAGE_FLAG(bit)); }
-static inline void clear_page_flag(struct page *p, int bit) { page_flags_store(p, page_flags(p) & ~PAGE_FLAG(bit)); }
+/* Read-modify-write: a mark set from outside the block's lock (memory
+ * failure, an isolation) must never be lost to a concurrent update. */
+static inline void set_page_flag(struct page *p, int bit)
+{
+	atomic_fetch_or_explicit(&p->flags, PAGE_FLAG(bit), memory_order_relaxed);
+}
+static inline void clear_page_flag(struct page *p, int bit)
+{
+	atomic_fetch_and_explicit(&p->flags, ~PAGE_FLAG(bit), memory_order_relaxed);
+}
 
 /* ---- pcp ---- */
 #define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
@@ -157,8 +165,9 @@ struct zone {
 	const char *name;
 	uint64_t zone_start_pfn;
 	uint64_t spanned_pages;
-	uint64_t present_pages;
-	uint64_t managed_pages;
+	/* Atomic: memory hotplug changes them while others read them unlocked. */
+	_Atomic uint64_t present_pages;
+	_Atomic uint64_t managed_pages;
 	uint64_t cma_pages;       /* pages in CMA pageblocks */
 	/* Atomic: the fast path reads them without the zone lock while a
 	 * sysctl writer may recompute them (READ_ONCE in the kernel). */
@@ -211,7 +220,8 @@ struct pglist_data {
 	struct zone *zonerefs[MAX_ZONELIST];
 	int nr_zonerefs_nofallback;            /* ZONELIST_NOFALLBACK (__GFP_THISNODE) */
 	struct zone *zonerefs_nofallback[MAX_NR_ZONES];
-	uint64_t node_start_pfn, node_spanned_pages, node_present_pages;
+	uint64_t node_start_pfn, node_spanned_pages;
+	_Atomic uint64_t node_present_pages;   /* changed by memory hotplug */
 	int nr_cpus;
 };
 

@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <sched.h>
 
+#include "bugs.h"
 #include "isolation.h"
 
 /* Waits for a free in progress, or a pcp list to drain, before giving up
@@ -46,7 +47,11 @@ static bool take_page_off_buddy(struct buddy_system *sys, struct zone *zone, uin
 	__del_from_free_list(zone, pfn_to_page(sys, b.head), b.order, mt);
 	account_freepages(zone, -(1L << b.order), mt);
 	free_pfn_range(zone, b.head, pfn, mt);
+#ifdef BUDDY_BUG_HWPOISON_BREAKDOWN
+	free_pfn_range(zone, pfn, be, mt);
+#else
 	free_pfn_range(zone, pfn + 1, be, mt);
+#endif
 	struct page *page = pfn_to_page(sys, pfn);
 	page->order = 0;
 	set_page_flag(page, PG_hwpoison);

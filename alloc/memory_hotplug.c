@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "bugs.h"
 #include "isolation.h"
 
 /* Rounds of migrate + test before offlining gives up.  The kernel retries
@@ -60,8 +61,10 @@ static void offline_isolated_pages(struct buddy_system *sys, struct zone *zone, 
 			continue;
 		}
 		uint64_t be = block_end(&b);
+#ifndef BUDDY_BUG_OFFLINE_LEFTOVER
 		__del_from_free_list(zone, pfn_to_page(sys, b.head), b.order, MIGRATE_ISOLATE);
 		account_freepages(zone, -(1L << b.order), MIGRATE_ISOLATE);
+#endif
 		/* An ISOLATE block may have merged with a neighbour isolated
 		 * by someone else: the part outside the range stays free. */
 		if (b.head < start)

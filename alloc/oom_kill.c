@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bugs.h"
 #include "internal.h"
 #include "oom_kill.h"
 
@@ -194,7 +195,11 @@ static long badness_locked(const struct buddy_task_rec *t, unsigned long totalpa
 
 	/* Explicitly unkillable, or already reaped (MMF_OOM_SKIP, see the
 	 * top of the file); the model has no vfork. */
+#ifdef BUDDY_BUG_OOM_UNKILLABLE
+	if (atomic_load_explicit(&t->oom_killed, memory_order_relaxed))
+#else
 	if (adj == BUDDY_OOM_SCORE_ADJ_MIN || atomic_load_explicit(&t->oom_killed, memory_order_relaxed))
+#endif
 		return LONG_MIN;
 	long points = atomic_load_explicit(&t->rss, memory_order_relaxed);
 	/* The kernel divides first: adj moves the score in steps of

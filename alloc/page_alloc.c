@@ -279,8 +279,10 @@ static void quarantine_block(struct buddy_system *sys, struct page *page, unsign
 
 	pthread_mutex_lock(&zone->lock);
 	f = page_flags(page);
-	f &= ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing));
-	page_flags_store(page, f | PAGE_FLAG(PG_quarantined));
+	while (!atomic_compare_exchange_weak_explicit(
+		&page->flags, &f, (f & ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing))) | PAGE_FLAG(PG_quarantined),
+		memory_order_relaxed, memory_order_relaxed))
+		;
 	set_page_order(page, order);
 	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
 	mod_zone_page_state(zone, NR_ZONE_QUARANTINED, 1L << order);
@@ -291,12 +293,13 @@ static void quarantine_block(struct buddy_system *sys, struct page *page, unsign
  * block off its list: it becomes an allocated block. */
 void page_set_allocated(struct zone *zone, struct page *page, unsigned int order, int alloc_mt)
 {
-	uint32_t f = page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp));
+	uint32_t set = PAGE_FLAG(PG_allocated) | (alloc_mt == MIGRATE_MOVABLE ? PAGE_FLAG(PG_movable_alloc) : 0);
+	uint32_t f = page_flags(page);
 
-	f |= PAGE_FLAG(PG_allocated);
-	if (alloc_mt == MIGRATE_MOVABLE)
-		f |= PAGE_FLAG(PG_movable_alloc);
-	page_flags_store(page, f);
+	while (!atomic_compare_exchange_weak_explicit(&page->flags, &f,
+						      (f & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
 	set_page_order(page, order);
 	atomic_store_explicit(&page->alloc_mt, (uint8_t)alloc_mt, memory_order_relaxed);
 	page->refcount = 1;
@@ -306,10 +309,10 @@ void page_set_allocated(struct zone *zone, struct page *page, unsigned int order
 /* The reverse, under the lock of the list the block goes to. */
 void page_clear_allocated(struct zone *zone, struct page *page, unsigned int order)
 {
-	uint32_t f = page_flags(page);
-
-	f &= ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_movable_alloc));
-	page_flags_store(page, f);
+	atomic_fetch_and_explicit(&page->flags,
+				  ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
+				    PAGE_FLAG(PG_movable_alloc)),
+				  memory_order_relaxed);
 	page->refcount = 0;
 	page->owner = 0;
 	page->mapping = NULL;

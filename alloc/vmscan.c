@@ -10,6 +10,7 @@
 
 #include "compaction.h"
 #include "fault_inject.h"
+#include "bugs.h"
 #include "internal.h"
 
 #define DEF_PRIORITY 12
@@ -87,7 +88,11 @@ static void shrink_node(struct buddy_system *sys, int nid, struct scan_control *
 /* ---- kswapd ---- */
 static bool zone_balanced(struct zone *zone, unsigned int order, int highest_zoneidx)
 {
+#ifdef BUDDY_BUG_KSWAPD_LOW_WMARK
+	unsigned long mark = wmark_pages(zone, WMARK_LOW);
+#else
 	unsigned long mark = wmark_pages(zone, WMARK_HIGH);
+#endif
 	return __zone_watermark_ok(zone, order, mark, highest_zoneidx, 0, zone_page_state(zone, NR_FREE_PAGES));
 }
 

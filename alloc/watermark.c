@@ -150,6 +150,7 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 			min -= min / 2;
 	}
 #ifdef BUDDY_BUG_WMARK_LOWMEM
+	(void)highest_zoneidx;
 	if (free_pages <= min)
 #else
 	if (free_pages <= min + (long)z->lowmem_reserve[highest_zoneidx])
