@@ -11,14 +11,22 @@
  * sys->mem_map, and every list walk runs Brent's cycle detection, so a
  * corrupt list ends the walk of that list with a report, never a crash or a
  * hang.  Checks whose inputs came from a list that could not be walked to
- * its end are skipped: they would only repeat the list-corrupt report. */
+ * its end are skipped: they would only repeat the list-corrupt report.
+ *
+ * The full scope also checks the slow path's states (docs/ACCOUNTING.md):
+ * offline and poisoned pages, isolated pageblocks, blocks held by
+ * compaction and migration, the per-node LRU lists, and each task's rss.
+ * Owner fields (mapping, owner) have no lock of their own outside the LRU,
+ * so the owner checks are exact only when no allocation or free with a
+ * mapping runs meanwhile: at the quiescent points the full scope is made
+ * for, or from inside an owner callback of the only thread at work. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "isolation.h"
 
 enum invariant_id {
 	INV_LIST_CORRUPT,
@@ -45,6 +53,13 @@ enum invariant_id {
 	INV_ALLOCATED_COUNT_MISMATCH,
 	INV_HELD_COUNT_MISMATCH,
 	INV_PRESENT_MISMATCH,
+	INV_OFFLINE_COUNT,     /* the slow path's section at the end */
+	INV_HWPOISON_COUNT,
+	INV_ISOLATE_STRADDLE,
+	INV_LRU_CORRUPT,
+	INV_OWNER_ACCOUNTING,
+	INV_ISOLATED_FREE_COUNT,
+	INV_COMPACTION_HELD,
 	NR_INVARIANTS
 };
 
@@ -96,9 +111,23 @@ static const struct buddy_invariant invariants[NR_INVARIANTS] = {
 	[INV_ALLOCATED_COUNT_MISMATCH] = { "allocated-count-mismatch",
 		"(full check) NR_ZONE_ALLOCATED differs from the pages of the allocated blocks the page walk finds" },
 	[INV_HELD_COUNT_MISMATCH] = { "held-count-mismatch",
-		"(full check) NR_ZONE_QUARANTINED, NR_ZONE_ISOLATED, NR_ZONE_OFFLINE or NR_ZONE_HWPOISON differs from the pages the page walk finds in that state" },
+		"(full check) NR_ZONE_QUARANTINED, NR_ZONE_OFFLINE or NR_ZONE_HWPOISON differs from the pages the page walk finds in that state (NR_ZONE_ISOLATED: isolated-free-count)" },
 	[INV_PRESENT_MISMATCH] = { "present-mismatch",
 		"(full check) PG_present disagrees with the topology's holes, or the present online pfns of a span differ from present_pages" },
+	[INV_OFFLINE_COUNT] = { "offline-count",
+		"(full check) offline pages do not fill whole pageblocks, or an offline pageblock is not MIGRATE_ISOLATE (offlining works in isolated pageblocks)" },
+	[INV_HWPOISON_COUNT] = { "hwpoison-count",
+		"(full check) more poisoned pages sit inside allocated blocks than the free path's poisoned_in_use counts: a free would let one into the buddy" },
+	[INV_ISOLATE_STRADDLE] = { "isolate-straddle",
+		"(full check) a free, allocated, quarantined or held block spans an isolated pageblock and one of another type" },
+	[INV_LRU_CORRUPT] = { "lru-corrupt",
+		"(full check) an LRU list is broken, holds a page that is not an allocated or quarantined head with PG_lru, a mapping and the list's PG_active/PG_mapped_file of its node, nr_pages[] or NR_ZONE_LRU_FILE/ANON differ from the lists, or a PG_lru block is on no list" },
+	[INV_OWNER_ACCOUNTING] = { "owner-accounting",
+		"(full check) a task's rss differs from the pages of the allocated and quarantined blocks it owns (a migration source lends its charge to the target), a block names an unused task or an owner without a mapping, or a free block keeps an owner" },
+	[INV_ISOLATED_FREE_COUNT] = { "isolated-free-count",
+		"(full check) NR_ZONE_ISOLATED differs from the pages of the free blocks held isolated (head PG_isolated without PG_allocated)" },
+	[INV_COMPACTION_HELD] = { "compaction-held",
+		"(full check) a block in a state compaction and migration never leave: PG_locked off an isolated allocated head, PG_isolated with PG_lru, or a held free block with an owner, owner flags or compound tails" },
 };
 
 size_t buddy_invariants(const struct buddy_invariant **list)
@@ -139,6 +168,21 @@ struct checker {
 	size_t nr_blk, cap_blk;
 	bool blk_lost;   /* out of memory: the overlap and merge checks are skipped */
 	bool corrupt;    /* some list of this zone could not be walked to its end */
+	int nid;         /* the node a report names when no zone is set (the LRU pass) */
+	/* Full scope only. */
+	bool full;
+	uint64_t *lru_pfns;       /* heads on the node's LRU lists inside the zone, sorted */
+	size_t nr_lru, cap_lru;
+	bool lru_known;           /* lru_pfns holds every one: membership can be judged */
+	struct task_snap *tasks;  /* NULL: the owner checks are skipped (no memory) */
+	long poisoned_in_allocated;
+};
+
+/* A task as the full scope found it at its start, and the pages of the
+ * blocks the page walk finds charged to it. */
+struct task_snap {
+	bool used, oom_killed;
+	long rss, found;
 };
 
 static const char *zone_label(int zone)
@@ -164,7 +208,7 @@ static void report(struct checker *c, enum invariant_id id, int cpu, uint64_t pf
 	va_list ap;
 
 	v->name = invariants[id].name;
-	v->nid = c->zone ? c->zone->nid : -1;
+	v->nid = c->zone ? c->zone->nid : c->nid;
 	v->zone = c->zone ? (int)c->zone->zid : -1;
 	v->cpu = cpu;
 	v->pfn = pfn;
@@ -281,18 +325,47 @@ static bool node_is_page(const struct buddy_system *sys, const struct list_head 
 	return off % sizeof(struct page) == 0 && off / sizeof(struct page) < sys->max_pfn;
 }
 
+enum walk_kind { WALK_FREE, WALK_PCP, WALK_LRU };
+
+static const char *const lru_label[NR_LRU_LISTS] = {
+	[LRU_INACTIVE_ANON] = "inactive_anon",
+	[LRU_ACTIVE_ANON] = "active_anon",
+	[LRU_INACTIVE_FILE] = "inactive_file",
+	[LRU_ACTIVE_FILE] = "active_file",
+};
+
 struct list_walk {
 	struct list_head *head, *prev, *node, *tortoise;
 	uint64_t lam, power, steps;
 	bool done, broken;
 	int cpu;
-	const char *label;
+	enum walk_kind kind;
+	int index, type;  /* free: order and type; pcp: pindex; LRU: the list */
 };
 
-static void walk_start(struct list_walk *w, struct list_head *head, int cpu, const char *label)
+static void walk_start(struct list_walk *w, struct list_head *head, int cpu, enum walk_kind kind, int index,
+		       int type)
 {
 	*w = (struct list_walk){ .head = head, .prev = head, .node = head->next, .tortoise = head, .power = 1,
-				 .cpu = cpu, .label = label };
+				 .cpu = cpu, .kind = kind, .index = index, .type = type };
+}
+
+/* Formatted only for a report: a label per list walked made snprintf the
+ * larger part of a zone check. */
+static const char *walk_label(const struct list_walk *w, char *buf, size_t len)
+{
+	switch (w->kind) {
+	case WALK_FREE:
+		snprintf(buf, len, "free_area[%d].free_list[%s]", w->index, mt_label(w->type));
+		break;
+	case WALK_PCP:
+		snprintf(buf, len, "pcp list %d", w->index);
+		break;
+	case WALK_LRU:
+		snprintf(buf, len, "%s LRU list", w->index >= 0 && w->index < NR_LRU_LISTS ? lru_label[w->index] : "?");
+		break;
+	}
+	return buf;
 }
 
 /* The next page of the list, or NULL at its end or where it breaks. */
@@ -300,25 +373,29 @@ static struct page *walk_next(struct checker *c, struct list_walk *w)
 {
 	struct buddy_system *sys = c->sys;
 	struct list_head *node = w->node;
+	enum invariant_id inv = w->kind == WALK_LRU ? INV_LRU_CORRUPT : INV_LIST_CORRUPT;
+	char lb[64];
 
 	if (w->done)
 		return NULL;
 	if (node == w->head) {
 		w->done = true;
 		if (w->head->prev != w->prev)
-			report(c, INV_LIST_CORRUPT, w->cpu, UINT64_MAX, -1,
-			       "%s: head->prev does not point at the last node", w->label);
+			report(c, inv, w->cpu, UINT64_MAX, -1,
+			       "%s: head->prev does not point at the last node", walk_label(w, lb, sizeof(lb)));
 		return NULL;
 	}
 	if (!node_is_page(sys, node)) {
 		w->done = w->broken = true;
 		if (w->prev == w->head)
-			report(c, INV_LIST_CORRUPT, w->cpu, UINT64_MAX, -1,
-			       "%s: head->next %p is neither the head nor a page record", w->label, (void *)node);
+			report(c, inv, w->cpu, UINT64_MAX, -1,
+			       "%s: head->next %p is neither the head nor a page record", walk_label(w, lb, sizeof(lb)),
+			       (void *)node);
 		else
-			report(c, INV_LIST_CORRUPT, w->cpu,
+			report(c, inv, w->cpu,
 			       page_to_pfn(sys, container_of(w->prev, struct page, lru)), -1,
-			       "%s: next %p is neither the head nor a page record", w->label, (void *)node);
+			       "%s: next %p is neither the head nor a page record", walk_label(w, lb, sizeof(lb)),
+			       (void *)node);
 		return NULL;
 	}
 	struct page *page = container_of(node, struct page, lru);
@@ -326,13 +403,13 @@ static struct page *walk_next(struct checker *c, struct list_walk *w)
 	 * cycle is met within a few laps of it; 3 * max_pfn is a backstop. */
 	if (node == w->tortoise || ++w->steps > 3 * sys->max_pfn + 16) {
 		w->done = w->broken = true;
-		report(c, INV_LIST_CORRUPT, w->cpu, page_to_pfn(sys, page), -1,
-		       "%s: the list cycles without returning to its head", w->label);
+		report(c, inv, w->cpu, page_to_pfn(sys, page), -1,
+		       "%s: the list cycles without returning to its head", walk_label(w, lb, sizeof(lb)));
 		return NULL;
 	}
 	if (node->prev != w->prev)
-		report(c, INV_LIST_CORRUPT, w->cpu, page_to_pfn(sys, page), -1,
-		       "%s: prev does not point at the previous node", w->label);
+		report(c, inv, w->cpu, page_to_pfn(sys, page), -1,
+		       "%s: prev does not point at the previous node", walk_label(w, lb, sizeof(lb)));
 	if (++w->lam == w->power) {
 		w->tortoise = node;
 		w->power <<= 1;
@@ -425,7 +502,6 @@ static void check_free_block(struct checker *c, struct page *page, unsigned int 
 static void check_free_lists(struct checker *c, struct free_stats *st)
 {
 	struct zone *zone = c->zone;
-	char label[64];
 
 	memset(st, 0, sizeof(*st));
 	for (unsigned int o = 0; o <= MAX_PAGE_ORDER_LIMIT; o++) {
@@ -433,8 +509,7 @@ static void check_free_lists(struct checker *c, struct free_stats *st)
 			struct list_walk w;
 			struct page *page;
 
-			snprintf(label, sizeof(label), "free_area[%u].free_list[%s]", o, mt_label(mt));
-			walk_start(&w, &zone->free_area[o].free_list[mt], -1, label);
+			walk_start(&w, &zone->free_area[o].free_list[mt], -1, WALK_FREE, (int)o, mt);
 			while ((page = walk_next(c, &w))) {
 				check_free_block(c, page, o, mt);
 				st->blocks[o][mt]++;
@@ -579,7 +654,6 @@ static void check_pcp_block(struct checker *c, struct page *page, int cpu, int p
 static long check_pcp(struct checker *c, int cpu, bool *whole)
 {
 	struct per_cpu_pages *pcp = &c->zone->pcp[cpu];
-	char label[48];
 	long total = 0;
 
 	*whole = true;
@@ -588,8 +662,7 @@ static long check_pcp(struct checker *c, int cpu, bool *whole)
 		struct page *page;
 		long pages = 0;
 
-		snprintf(label, sizeof(label), "pcp list %d", pindex);
-		walk_start(&w, &pcp->lists[pindex], cpu, label);
+		walk_start(&w, &pcp->lists[pindex], cpu, WALK_PCP, pindex, -1);
 		while ((page = walk_next(c, &w))) {
 			check_pcp_block(c, page, cpu, pindex);
 			pages += 1L << pindex_to_order(c->sys, pindex);
@@ -721,14 +794,6 @@ static void check_unmerged(struct checker *c)
 }
 
 /* ---- pageblock counters ---- */
-static bool pfn_in_cma_area(const struct buddy_system *sys, uint64_t pfn)
-{
-	for (int i = 0; i < sys->topo.nr_cma && i < BUDDY_MAX_CMA; i++)
-		if (pfn >= sys->topo.cma[i].start_pfn && pfn < sys->topo.cma[i].end_pfn)
-			return true;
-	return false;
-}
-
 /* Reserving a HIGHATOMIC block needs the whole pageblock in the zone
  * (move_freepages_block refuses otherwise) and CMA areas are pageblock
  * aligned inside one zone, so only whole pageblocks count. */
@@ -832,6 +897,74 @@ static enum walk_state walk_state_of(uint32_t f, bool *conflict)
 	return WS_NONE;
 }
 
+/* ---- the slow path's heads (full scope, inside the page walk) ---- */
+/* Flags only an allocated block's owner state gives a head. */
+#define OWNER_FLAGS                                                                                       \
+	(PAGE_FLAG(PG_lru) | PAGE_FLAG(PG_active) | PAGE_FLAG(PG_mapped_file) | PAGE_FLAG(PG_locked) |     \
+	 PAGE_FLAG(PG_movable_alloc) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_freeing))
+
+static bool lru_listed(const struct checker *c, uint64_t pfn)
+{
+	size_t lo = 0, hi = c->nr_lru;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->lru_pfns[mid] < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nr_lru && c->lru_pfns[lo] == pfn;
+}
+
+/* A block's owner reference: a mapping, the task charged, the LRU and the
+ * isolation and migration marks (owner.c).  Free and pcp heads lose all of
+ * it in page_clear_allocated; a held free block never had it. */
+static void check_slow_head(struct checker *c, struct page *page, uint64_t pfn, enum walk_state ws, uint32_t f,
+			    unsigned int order)
+{
+	const char *what = walk_state_names[ws];
+	char names[160];
+
+	if ((f & PAGE_FLAG(PG_lru)) && c->lru_known && !lru_listed(c, pfn))
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "%s block carries PG_lru but no LRU list of node %d holds it",
+		       what, c->zone->nid);
+	if (ws == WS_ISOLATED) {
+		if (f & OWNER_FLAGS) {
+			flag_names(f & OWNER_FLAGS, names, sizeof(names));
+			report(c, INV_COMPACTION_HELD, -1, pfn, (int)order, "held free block carries %s", names);
+		}
+		if (page->mapping || page->owner)
+			report(c, INV_COMPACTION_HELD, -1, pfn, (int)order, "held free block keeps %s",
+			       page->mapping ? "a mapping" : "an owner task");
+		return;
+	}
+	/* Only migrate_isolated_page locks a block: its source, isolated. */
+	if ((f & PAGE_FLAG(PG_locked)) && !(ws == WS_ALLOCATED && (f & PAGE_FLAG(PG_isolated))))
+		report(c, INV_COMPACTION_HELD, -1, pfn, (int)order, "%s head carries PG_locked but is not isolated", what);
+	/* isolate_allocated_page trades PG_lru for PG_isolated in one step. */
+	if ((f & PAGE_FLAG(PG_isolated)) && (f & PAGE_FLAG(PG_lru)))
+		report(c, INV_COMPACTION_HELD, -1, pfn, (int)order, "%s head is isolated and on an LRU at once", what);
+	/* A bad free quarantines a block without its owner's part of the free:
+	 * it stays mapped, charged and on its LRU, like an allocated one. */
+	if (ws != WS_ALLOCATED && ws != WS_QUARANTINED)
+		return;
+	const void *mapping = page->mapping;
+	uint32_t owner = page->owner;
+	if (owner && !mapping)
+		report(c, INV_OWNER_ACCOUNTING, -1, pfn, (int)order, "%s block names task %u but has no mapping", what,
+		       owner);
+	if (!owner || !mapping || !c->tasks)
+		return;
+	if (owner > BUDDY_MAX_TASKS || !c->tasks[owner].used)
+		report(c, INV_OWNER_ACCOUNTING, -1, pfn, (int)order, "%s block is charged to task %u, which does not exist",
+		       what, owner);
+	else if (!(f & PAGE_FLAG(PG_locked)))
+		/* A locked source and its target carry the same charge while
+		 * the owner's migrate callback runs: the target counts. */
+		c->tasks[owner].found += 1L << order;
+}
+
 /* Walks the zone span.  The listed blocks must be sorted. */
 static void check_page_walk(struct checker *c)
 {
@@ -886,6 +1019,9 @@ static void check_page_walk(struct checker *c)
 				list_holder = i;
 			}
 		}
+		if (list_head && (page->mapping || page->owner))
+			report(c, INV_OWNER_ACCOUNTING, -1, pfn, -1, "%s head keeps %s", free_head ? "free" : "pcp",
+			       page->mapping ? "a mapping" : "an owner task");
 
 		bool conflict;
 		enum walk_state ws = walk_state_of(f, &conflict);
@@ -926,6 +1062,7 @@ static void check_page_walk(struct checker *c)
 			if (ws == WS_ALLOCATED && page->refcount < 1)
 				report(c, INV_ALLOC_REFCOUNT, -1, pfn, (int)order, "allocated head has refcount %d",
 				       page->refcount);
+			check_slow_head(c, page, pfn, ws, f, order);
 			if (pfn >= cur.end || pfn + size > cur.end)
 				cur = (struct walk_block){ .head = pfn, .end = pfn + size, .order = order, .flags = f,
 							   .what = walk_state_names[ws] };
@@ -954,6 +1091,13 @@ static void check_page_walk(struct checker *c)
 				report(c, INV_STRAY_FLAGS, -1, pfn, -1, "tail page carries %s", names);
 			}
 		}
+
+		/* The pages of a held free block came off the free lists as they
+		 * are: compaction_free clears a failed target's tails first. */
+		if (pfn < cur.end && pfn != cur.head && (f & PAGE_FLAG(PG_tail)) &&
+		    (cur.flags & (PAGE_FLAG(PG_isolated) | PAGE_FLAG(PG_allocated))) == PAGE_FLAG(PG_isolated))
+			report(c, INV_COMPACTION_HELD, -1, pfn, -1, "tail of held free block 0x%" PRIx64 " carries PG_tail",
+			       cur.head);
 
 		/* Compound tails.  A block being freed (PG_freeing) has its tails
 		 * cleared before it reaches a list, a migration target
@@ -994,7 +1138,6 @@ static void check_page_walk(struct checker *c)
 		const char *name;
 	} held[] = {
 		{ NR_ZONE_QUARANTINED, WS_QUARANTINED, "NR_ZONE_QUARANTINED" },
-		{ NR_ZONE_ISOLATED, WS_ISOLATED, "NR_ZONE_ISOLATED" },
 		{ NR_ZONE_OFFLINE, WS_OFFLINE, "NR_ZONE_OFFLINE" },
 		{ NR_ZONE_HWPOISON, WS_HWPOISON, "NR_ZONE_HWPOISON" },
 	};
@@ -1002,6 +1145,89 @@ static void check_page_walk(struct checker *c)
 		if (zone_page_state(zone, held[k].item) != pages[held[k].ws])
 			report(c, INV_HELD_COUNT_MISMATCH, -1, UINT64_MAX, -1, "%s is %ld, the page walk finds %ld pages",
 			       held[k].name, zone_page_state(zone, held[k].item), pages[held[k].ws]);
+	if (zone_page_state(zone, NR_ZONE_ISOLATED) != pages[WS_ISOLATED])
+		report(c, INV_ISOLATED_FREE_COUNT, -1, UINT64_MAX, -1,
+		       "NR_ZONE_ISOLATED is %ld, the held free blocks have %ld pages", zone_page_state(zone, NR_ZONE_ISOLATED),
+		       pages[WS_ISOLATED]);
+}
+
+/* ---- isolation, offline and hwpoison (full scope) ----
+ * alloc/page_isolation.c, memory_hotplug.c, memory_failure.c; see
+ * docs/ACCOUNTING.md.  These read every page record. */
+/* offline-count: offline_pages takes whole pageblocks and leaves them
+ * MIGRATE_ISOLATE until online_pages. */
+static void check_offline_pageblocks(struct checker *c)
+{
+	struct buddy_system *sys = c->sys;
+	uint64_t pbn = sys->pageblock_nr_pages, start = c->zone->zone_start_pfn, end = zone_end(c->zone);
+
+	for (uint64_t pb = start & ~(pbn - 1); pb < end; pb += pbn) {
+		uint64_t s = pb < start ? start : pb, e = pb + pbn > end ? end : pb + pbn, n = 0;
+		for (uint64_t pfn = s; pfn < e; pfn++)
+			n += page_flag(pfn_to_page(sys, pfn), PG_offline);
+		if (!n)
+			continue;
+		int mt = get_pfnblock_migratetype(sys, pb);
+		if (n != pbn)
+			report(c, INV_OFFLINE_COUNT, -1, pb, (int)sys->pageblock_order,
+			       "%" PRIu64 " of the pageblock's %" PRIu64 " pages are offline", n, pbn);
+		else if (!is_migrate_isolate(mt))
+			report(c, INV_OFFLINE_COUNT, -1, pb, (int)sys->pageblock_order,
+			       "offline pageblock is %s, not Isolate", mt_label(mt));
+	}
+}
+
+static const char *head_label(uint32_t f)
+{
+	if (f & PAGE_FLAG(PG_buddy))
+		return "free";
+	if (f & PAGE_FLAG(PG_pcp))
+		return "pcp";
+	if (f & PAGE_FLAG(PG_allocated))
+		return "allocated";
+	return (f & PAGE_FLAG(PG_quarantined)) ? "quarantined" : "held";
+}
+
+/* isolate-straddle and hwpoison-count: one walk over the blocks. */
+static void check_isolation_states(struct checker *c)
+{
+	struct buddy_system *sys = c->sys;
+	uint64_t pbn = sys->pageblock_nr_pages, end = zone_end(c->zone);
+	const uint32_t heads = PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp) | PAGE_FLAG(PG_allocated) |
+			       PAGE_FLAG(PG_quarantined) | PAGE_FLAG(PG_isolated);
+	long poisoned_in_allocated = 0;
+
+	check_offline_pageblocks(c);
+	for (uint64_t pfn = c->zone->zone_start_pfn; pfn < end;) {
+		const struct page *page = pfn_to_page(sys, pfn);
+		uint32_t f = page_flags(page);
+		if (!(f & heads)) {
+			pfn++;
+			continue;
+		}
+		/* A corrupt order is the other invariants' to report. */
+		unsigned int order = page->order <= sys->max_order ? page->order : 0;
+		uint64_t bend = pfn + (1ULL << order) < end ? pfn + (1ULL << order) : end;
+		if (order > sys->pageblock_order) {
+			bool iso = false, other = false;
+			for (uint64_t pb = pfn; pb < bend; pb += pbn) {
+				if (is_migrate_isolate(get_pfnblock_migratetype(sys, pb)))
+					iso = true;
+				else
+					other = true;
+			}
+			if (iso && other)
+				report(c, INV_ISOLATE_STRADDLE, -1, pfn, (int)order,
+				       "%s block spans isolated and non-isolated pageblocks",
+				       head_label(f));
+		}
+		if (f & PAGE_FLAG(PG_allocated))
+			for (uint64_t p = pfn; p < bend; p++)
+				poisoned_in_allocated += page_flag(pfn_to_page(sys, p), PG_hwpoison);
+		pfn = bend;
+	}
+	/* Compared with poisoned_in_use once every zone is summed (full_end). */
+	c->poisoned_in_allocated += poisoned_in_allocated;
 }
 
 /* ---- scopes ---- */
@@ -1066,6 +1292,8 @@ static void check_zone_locked(struct checker *c, struct zone *zone, bool walk)
 	check_pageblock_counts(c);
 	if (walk && !c->blk_lost)
 		check_page_walk(c);
+	if (walk)
+		check_isolation_states(c);
 }
 
 static struct zone *get_zone(struct buddy_system *sys, int nid, int zid)
@@ -1073,6 +1301,209 @@ static struct zone *get_zone(struct buddy_system *sys, int nid, int zid)
 	if (nid < 0 || nid >= sys->nr_nodes || zid < 0 || zid >= MAX_NR_ZONES || !sys->nodes[nid])
 		return NULL;
 	return &sys->nodes[nid]->node_zones[zid];
+}
+
+/* ---- the LRU lists and the tasks (full scope) ---- */
+/* owner.c's page_lru(). */
+static enum lru_list lru_of_flags(uint32_t f)
+{
+	bool file = f & PAGE_FLAG(PG_mapped_file), active = f & PAGE_FLAG(PG_active);
+
+	return file ? (active ? LRU_ACTIVE_FILE : LRU_INACTIVE_FILE) : (active ? LRU_ACTIVE_ANON : LRU_INACTIVE_ANON);
+}
+
+/* A page of list l of node nid must be an owned head that belongs there;
+ * its pages are added to its zone's share of the list.  lru_lock held: it
+ * orders the owner fields of a page on an LRU (owner.c publishes them
+ * before lru_list_add and clears them after lru_list_del). */
+static void check_lru_page(struct checker *c, struct page *page, int nid, enum lru_list l,
+			   long share[MAX_NR_ZONES][2])
+{
+	struct buddy_system *sys = c->sys;
+	uint64_t pfn = page_to_pfn(sys, page);
+	uint32_t f = page_flags(page);
+	unsigned int order = page_order(page);
+	const char *list = lru_label[l];
+	char names[160];
+
+	if (!(f & PAGE_FLAG(PG_lru)))
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "on the %s list without PG_lru", list);
+	if (!(f & (PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_quarantined))) || (f & PAGE_FLAG(PG_tail))) {
+		flag_names(f & (STATE_FLAGS | PAGE_FLAG(PG_tail)), names, sizeof(names));
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "on the %s list but no allocated head (%s)", list,
+		       names[0] ? names : "no state");
+	} else if (f & PAGE_FLAG(PG_isolated)) {
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "on the %s list while isolated", list);
+	}
+	if (!page->mapping)
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "on the %s list without a mapping", list);
+	else if (atomic_load_explicit(&page->alloc_mt, memory_order_relaxed) != MIGRATE_MOVABLE &&
+		 !(f & PAGE_FLAG(PG_mapped_file)))
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "on the %s list but neither movable nor reclaimable", list);
+	if (lru_of_flags(f) != l)
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "on the %s list, its flags say %s", list,
+		       lru_label[lru_of_flags(f)]);
+	struct zone *zone = get_zone(sys, page->nid, page->zid);
+	if (page->nid != nid || !zone || !zone_spans_pfn(zone, pfn)) {
+		report(c, INV_LRU_CORRUPT, -1, pfn, (int)order, "on node %d's %s list but the page says node %u zone %s",
+		       nid, list, page->nid, zone_label(page->zid));
+		return;
+	}
+	if (order <= sys->max_order)
+		share[page->zid][l >= LRU_INACTIVE_FILE] += 1L << order;
+}
+
+/* The node's lists against nr_pages[] and the zones' NR_ZONE_LRU_FILE and
+ * NR_ZONE_LRU_ANON, which change under the lru_lock with them.  Returns
+ * whether every list could be walked to its end.  lru_lock held. */
+static bool check_lru_lists(struct checker *c, int nid)
+{
+	struct buddy_system *sys = c->sys;
+	struct lruvec *lv = &sys->slow->lruvec[nid];
+	long share[MAX_NR_ZONES][2] = { { 0 } };
+	bool whole = true;
+
+	c->zone = NULL;
+	c->nid = nid;
+	for (int l = 0; l < NR_LRU_LISTS; l++) {
+		struct list_walk w;
+		struct page *page;
+		long pages = 0;
+
+		walk_start(&w, &lv->lists[l], -1, WALK_LRU, l, -1);
+		while ((page = walk_next(c, &w))) {
+			check_lru_page(c, page, nid, (enum lru_list)l, share);
+			unsigned int order = page_order(page);
+			pages += order <= sys->max_order ? 1L << order : 0;
+		}
+		if (w.broken) {
+			whole = false;
+			continue;
+		}
+		long nr = atomic_load_explicit(&lv->nr_pages[l], memory_order_relaxed);
+		if (nr != pages)
+			report(c, INV_LRU_CORRUPT, -1, UINT64_MAX, -1, "nr_pages[%s] is %ld, the list holds %ld pages",
+			       lru_label[l], nr, pages);
+	}
+	for (int z = 0; whole && z < MAX_NR_ZONES; z++) {
+		struct zone *zone = get_zone(sys, nid, z);
+		if (!zone)
+			continue;
+		c->zone = zone;
+		for (int file = 0; file < 2; file++) {
+			enum zone_stat_item item = file ? NR_ZONE_LRU_FILE : NR_ZONE_LRU_ANON;
+			if (zone_page_state(zone, item) != share[z][file])
+				report(c, INV_LRU_CORRUPT, -1, UINT64_MAX, -1, "%s is %ld, the %s lists hold %ld pages of the zone",
+				       file ? "NR_ZONE_LRU_FILE" : "NR_ZONE_LRU_ANON", zone_page_state(zone, item),
+				       file ? "file" : "anon", share[z][file]);
+		}
+	}
+	c->zone = NULL;
+	c->nid = -1;
+	return whole;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The heads the node's lists hold inside zone, sorted, for the page walk's
+ * PG_lru membership check.  The walk is quiet: check_lru_lists has said
+ * what is wrong with the lists, and membership is judged only when they
+ * were sound.  lru_lock held (again: the zone's locks come first). */
+static void collect_lru_zone(struct checker *c, int nid, struct zone *zone, bool lists_sound)
+{
+	struct buddy_system *sys = c->sys;
+	struct lruvec *lv = &sys->slow->lruvec[nid];
+	struct buddy_check_result *res = c->res;
+	size_t found = c->found;
+	bool ok = lists_sound;
+
+	c->nr_lru = 0;
+	c->res = NULL;
+	for (int l = 0; l < NR_LRU_LISTS && ok; l++) {
+		struct list_walk w;
+		struct page *page;
+
+		walk_start(&w, &lv->lists[l], -1, WALK_LRU, l, -1);
+		while (ok && (page = walk_next(c, &w))) {
+			uint64_t pfn = page_to_pfn(sys, page);
+			if (!zone_spans_pfn(zone, pfn))
+				continue;
+			if (c->nr_lru == c->cap_lru) {
+				size_t cap = c->cap_lru ? c->cap_lru * 2 : 256;
+				uint64_t *n = realloc(c->lru_pfns, cap * sizeof(*n));
+				if (!n) {
+					ok = false;
+					break;
+				}
+				c->lru_pfns = n;
+				c->cap_lru = cap;
+			}
+			c->lru_pfns[c->nr_lru++] = pfn;
+		}
+		ok &= !w.broken;
+	}
+	c->res = res;
+	c->found = found;
+	if (ok && c->nr_lru)
+		qsort(c->lru_pfns, c->nr_lru, sizeof(c->lru_pfns[0]), cmp_u64);
+	c->lru_known = ok;
+}
+
+/* Each task as it stands before the page walks.  task_lock alone. */
+static void full_begin(struct checker *c)
+{
+	struct buddy_slowpath *slow = c->sys->slow;
+
+	c->full = true;
+	c->nid = -1;
+	if (!slow)
+		return;
+	c->tasks = calloc(BUDDY_MAX_TASKS + 1, sizeof(*c->tasks));
+	if (!c->tasks)
+		return;
+	pthread_mutex_lock(&slow->task_lock);
+	for (int t = 1; t <= BUDDY_MAX_TASKS; t++) {
+		const struct buddy_task_rec *rec = &slow->tasks[t];
+		c->tasks[t].used = rec->used;
+		c->tasks[t].rss = atomic_load_explicit(&rec->rss, memory_order_acquire);
+		c->tasks[t].oom_killed = atomic_load_explicit(&rec->oom_killed, memory_order_acquire);
+	}
+	pthread_mutex_unlock(&slow->task_lock);
+}
+
+/* What only the sum over every zone can tell. */
+static void full_end(struct checker *c)
+{
+	struct buddy_system *sys = c->sys;
+
+	c->zone = NULL;
+	c->nid = -1;
+	for (int t = 1; c->tasks && t <= BUDDY_MAX_TASKS; t++) {
+		const struct task_snap *ts = &c->tasks[t];
+		/* The OOM reaper holds one page of rss on its victim while it
+		 * reaps (OOM_REAPER_PIN, oom_kill.c): a release callback sees it. */
+		if (ts->used && ts->rss != ts->found && !(ts->oom_killed && ts->rss == ts->found + 1))
+			report(c, INV_OWNER_ACCOUNTING, -1, UINT64_MAX, -1,
+			       "task %d has rss %ld, the blocks charged to it hold %ld pages", t, ts->rss, ts->found);
+	}
+	/* hwpoison-count: poisoned_in_use covers every zone and only ever errs
+	 * high (a poisoned page whose free missed the mark waits on a free
+	 * list for memory_failure to take it off, one inside a quarantined
+	 * block stays counted); the pages the walks found may not exceed it. */
+	long trusted = sys->cma ? atomic_load_explicit(&sys->cma->poisoned_in_use, memory_order_seq_cst) : 0;
+	if (c->poisoned_in_allocated > trusted)
+		report(c, INV_HWPOISON_COUNT, -1, UINT64_MAX, -1,
+		       "%ld poisoned pages inside allocated blocks, poisoned_in_use is %ld", c->poisoned_in_allocated,
+		       trusted);
+	free(c->tasks);
+	c->tasks = NULL;
+	free(c->lru_pfns);
+	c->lru_pfns = NULL;
 }
 
 size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int nid, enum zone_type zone_id, int cpu,
@@ -1115,16 +1546,36 @@ size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int n
 		}
 		break;
 	case BUDDY_CHECK_ALL:
+		full_begin(&c);
 		for (int n = 0; n < sys->nr_nodes; n++) {
+			struct lruvec *lv = sys->slow ? &sys->slow->lruvec[n] : NULL;
+			bool lru_sound = false;
+			/* The lists on their own first, under the lru_lock alone;
+			 * then each zone with its locks and the lru_lock after them
+			 * (pcp -> zone -> lru_lock), so that PG_lru holds still
+			 * while the page walk compares it with the lists. */
+			if (lv) {
+				pthread_mutex_lock(&lv->lock);
+				lru_sound = check_lru_lists(&c, n);
+				pthread_mutex_unlock(&lv->lock);
+			}
 			for (int z = 0; z < MAX_NR_ZONES; z++) {
 				struct zone *zone = get_zone(sys, n, z);
 				if (!zone)
 					continue;
 				lock_zone_all(zone, sys->nr_cpus);
+				if (lv) {
+					pthread_mutex_lock(&lv->lock);
+					collect_lru_zone(&c, n, zone, lru_sound);
+				}
 				check_zone_locked(&c, zone, true);
+				c.lru_known = false;
+				if (lv)
+					pthread_mutex_unlock(&lv->lock);
 				unlock_zone_all(zone, sys->nr_cpus);
 			}
 		}
+		full_end(&c);
 		break;
 	}
 	free(c.blk);

@@ -3,10 +3,12 @@
  * must fire when the state is corrupted on purpose, each on a fresh system.
  * The last section asserts that every name of buddy_invariants() was
  * triggered by some corruption. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buddy/buddy.h"
 #include "internal.h"
@@ -186,6 +188,40 @@ static unsigned int random_order(uint64_t *s, unsigned int max_order)
 
 #define MAX_HELD 4096
 
+static double elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e9 + (double)(b->tv_nsec - a->tv_nsec);
+}
+
+/* What a check costs on the zone a workload left behind: the zone scope
+ * runs after every fuzzer operation, so it must stay O(free blocks + pcp
+ * pages).  A printed figure, not an assertion (sanitizers, load). */
+static void time_checks(struct buddy_system *sys, const char *where)
+{
+	enum { ZONE_ROUNDS = 200, ALL_ROUNDS = 10 };
+	struct zone *zone = zone_of(sys, ZONE_NORMAL);
+	struct timespec a, b;
+	size_t bad = 0;
+	unsigned long blocks = 0;
+
+	for (unsigned int o = 0; o <= MAX_PAGE_ORDER_LIMIT; o++)
+		blocks += counter_read(&zone->free_area[o].nr_free);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < ZONE_ROUNDS; i++)
+		bad += buddy_check(sys, BUDDY_CHECK_ZONE, 0, ZONE_NORMAL, 0, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double zone_ns = elapsed_ns(&a, &b) / ZONE_ROUNDS;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < ALL_ROUNDS; i++)
+		bad += buddy_check(sys, BUDDY_CHECK_ALL, 0, 0, 0, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double all_ns = elapsed_ns(&a, &b) / ALL_ROUNDS;
+	printf("# %s: BUDDY_CHECK_ZONE(Normal) %.0f ns per check (%lu free blocks, %ld pcp pages);"
+	       " BUDDY_CHECK_ALL %.0f ns (%d pages)\n",
+	       where, zone_ns, blocks, zone_page_state(zone, NR_ZONE_PCP), all_ns, NR_PAGES);
+	CHECK(bad == 0, "%s: %zu violations while timing", where, bad);
+}
+
 static void random_run(const struct config *cfg, uint64_t seed, int ops)
 {
 	struct buddy_system *sys = make_system(cfg);
@@ -255,6 +291,7 @@ static void random_run(const struct config *cfg, uint64_t seed, int ops)
 	snprintf(where, sizeof(where), "random run max_order %u pageblock_order %u%s%s", cfg->max_order,
 		 cfg->pageblock_order, cfg->hole ? " hole" : "", cfg->cma ? " cma" : "");
 	CHECK(failures == 0, "%s: %zu checks failed", where, failures);
+	time_checks(sys, where);
 	check_all_scopes(sys, where);
 	while (nr_held) {
 		nr_held--;
@@ -575,6 +612,7 @@ static void set_pb(struct buddy_system *sys, uint64_t pfn, int mt)
 }
 
 static const struct config base_cfg = { 10, 9, false, false };
+#define PB 512 /* its pageblock_nr_pages */
 
 /* ---- corruptions, one per invariant ---- */
 static void test_list_corruption(void)
@@ -1118,7 +1156,7 @@ static void test_zone_counters(void)
 	mod_zone_page_state(f.zone, NR_ZONE_ISOLATED, 4); /* conservation still holds */
 	expect_clean(f.sys, BUDDY_CHECK_ZONE, ZONE_NORMAL, "the zone scope cannot see it");
 	expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "allocated-count-mismatch");
-	expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "held-count-mismatch");
+	expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "isolated-free-count");
 	teardown(&f);
 
 	test_section("held-count-mismatch: quarantined");
@@ -1135,11 +1173,13 @@ static void test_zone_counters(void)
 		page_flags_store(f.mid, (fl & ~PAGE_FLAG(PG_allocated)) | PAGE_FLAG(PG_quarantined));
 		mod_zone_page_state(f.zone, NR_ZONE_ALLOCATED, -4);
 		mod_zone_page_state(f.zone, NR_ZONE_QUARANTINED, 4);
-		/* One page offlined: it leaves present_pages. */
-		page_flags_store(f.small[1], PAGE_FLAG(PG_present) | PAGE_FLAG(PG_offline));
-		mod_zone_page_state(f.zone, NR_ZONE_ALLOCATED, -1);
-		mod_zone_page_state(f.zone, NR_ZONE_OFFLINE, 1);
-		f.zone->present_pages--;
+		/* A free pageblock offlined: offline_pages takes whole
+		 * pageblocks, which stay ISOLATE, and they leave present_pages. */
+		int mt;
+		struct page *p = find_free(f.zone, 10, &mt);
+		CHECK(p != NULL);
+		if (p)
+			CHECK_EQ(buddy_offline_pages(f.sys, pfn_of(&f, p), PB), 0);
 		/* One page held by the compaction free scanner. */
 		page_flags_store(f.small[2], PAGE_FLAG(PG_present) | PAGE_FLAG(PG_isolated));
 		f.small[2]->order = 0;
@@ -1149,10 +1189,13 @@ static void test_zone_counters(void)
 		page_flags_store(f.small[3], PAGE_FLAG(PG_present) | PAGE_FLAG(PG_hwpoison));
 		mod_zone_page_state(f.zone, NR_ZONE_ALLOCATED, -1);
 		mod_zone_page_state(f.zone, NR_ZONE_HWPOISON, 1);
-		/* An allocated block isolated by a migration stays allocated; a
-		 * poisoned page inside an allocated block stays with it. */
+		/* A poisoned page inside an allocated block stays with it,
+		 * counted in poisoned_in_use for the free that keeps it out
+		 * (memory_failure of an in-use page); an allocated block
+		 * isolated by a migration stays allocated. */
+		CHECK_EQ(buddy_memory_failure(f.sys, pfn_of(&f, f.big) + 3), 0);
+		CHECK(page_flag(f.big + 3, PG_hwpoison));
 		set_page_flag(f.big, PG_isolated);
-		set_page_flag(f.big + 3, PG_hwpoison);
 		expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "quarantined, offline, isolated, poisoned");
 		/* A second offline page whose counters were not moved. */
 		page_flags_store(f.small[4], PAGE_FLAG(PG_present) | PAGE_FLAG(PG_offline));
@@ -1284,6 +1327,686 @@ static void test_page_walk(void)
 	teardown(&f);
 }
 
+/* ---- the slow path's states ---- */
+/* An owner: a table of its blocks under its own lock, which its callbacks
+ * and its own frees take (the contract of owner.c).  Each callback can run
+ * the full check from inside, where the slow path's transient states live:
+ * a migration's locked source and its target, compaction's held free
+ * blocks, a reclaim batch isolated, the OOM reaper's pinned victim. */
+#define OWNER_SLOTS 16384
+
+struct owner {
+	struct buddy_mapping map;
+	struct buddy_system *sys;
+	pthread_mutex_t lock;
+	struct page **pages;
+	size_t nr;
+	bool refuse;               /* every callback keeps its block */
+	int check_in_callback;     /* full checks still to run from callbacks */
+	size_t checked, violations;
+	char first[320];
+	bool saw_locked_source, saw_held_free, saw_isolated_batch, saw_pinned_victim;
+	size_t migrated, reclaimed, released;
+};
+
+static void owner_check(struct owner *o, struct page *page)
+{
+	struct buddy_violation v[4];
+	struct buddy_check_result res = { .capacity = 4, .v = v };
+
+	if (o->check_in_callback <= 0)
+		return;
+	o->check_in_callback--;
+	o->checked++;
+	size_t n = buddy_check(o->sys, BUDDY_CHECK_ALL, 0, 0, 0, &res);
+	if (n && !o->violations)
+		buddy_violation_format(&v[0], o->first, sizeof(o->first));
+	o->violations += n;
+	/* What the check just accepted. */
+	struct zone *zone = page_zone(o->sys, page);
+	if (page_flag(page, PG_locked) && page_flag(page, PG_isolated))
+		o->saw_locked_source = true;
+	if (zone_page_state(zone, NR_ZONE_ISOLATED) > 0)
+		o->saw_held_free = true;
+	int task = buddy_page_task(page);
+	struct buddy_task_info ti;
+	if (task && !buddy_task_info(o->sys, task, &ti) && ti.oom_killed)
+		o->saw_pinned_victim = true;
+}
+
+/* The slot the owner keeps page in, under o->lock; -1 if it let go. */
+static long owner_slot(struct owner *o, struct page *page)
+{
+	uint64_t idx = buddy_page_index(page);
+
+	return idx < OWNER_SLOTS && o->pages[idx] == page ? (long)idx : -1;
+}
+
+static int owner_migrate(struct buddy_mapping *m, struct page *old_page, struct page *new_page)
+{
+	struct owner *o = m->private_data;
+	int rc = -EAGAIN;
+
+	owner_check(o, old_page);
+	pthread_mutex_lock(&o->lock);
+	long idx = owner_slot(o, old_page);
+	if (idx >= 0 && !o->refuse) {
+		buddy_migrate_copy(o->sys, new_page, old_page);
+		o->pages[idx] = new_page;
+		o->migrated++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return rc;
+}
+
+static int owner_let_go(struct owner *o, struct page *page, size_t *count)
+{
+	int rc = -EBUSY;
+
+	pthread_mutex_lock(&o->lock);
+	long idx = owner_slot(o, page);
+	if (idx >= 0 && !o->refuse) {
+		o->pages[idx] = NULL;
+		(*count)++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&o->lock);
+	return rc;
+}
+
+static int owner_reclaim(struct buddy_mapping *m, struct page *page)
+{
+	struct owner *o = m->private_data;
+
+	owner_check(o, page);
+	/* shrink_page_list asks one block at a time of an isolated batch. */
+	if (page_flag(page, PG_isolated) && !page_flag(page, PG_lru))
+		o->saw_isolated_batch = true;
+	return owner_let_go(o, page, &o->reclaimed);
+}
+
+static int owner_release(struct buddy_mapping *m, struct page *page)
+{
+	struct owner *o = m->private_data;
+
+	owner_check(o, page);
+	return owner_let_go(o, page, &o->released);
+}
+
+static const struct buddy_mapping_ops anon_ops = { .migrate = owner_migrate, .release = owner_release };
+static const struct buddy_mapping_ops file_ops = { .migrate = owner_migrate, .reclaim = owner_reclaim,
+						   .release = owner_release };
+
+static void owner_init(struct owner *o, struct buddy_system *sys, bool file)
+{
+	memset(o, 0, sizeof(*o));
+	o->sys = sys;
+	o->map.ops = file ? &file_ops : &anon_ops;
+	o->map.private_data = o;
+	pthread_mutex_init(&o->lock, NULL);
+	o->pages = calloc(OWNER_SLOTS, sizeof(*o->pages));
+	if (!o->pages)
+		exit(test_done() | 1);
+}
+
+/* Up to nr blocks of order for the owner, charged to the calling thread's
+ * task; how many it got. */
+static size_t owner_fill(struct owner *o, gfp_t gfp, unsigned int order, size_t nr)
+{
+	size_t got = 0;
+
+	while (got < nr && o->nr < OWNER_SLOTS) {
+		size_t idx = o->nr;
+		struct page *page = buddy_alloc_pages_mapping(o->sys, gfp | __GFP_NOWARN, order, -1, 0, &o->map, idx);
+		if (!page)
+			break;
+		pthread_mutex_lock(&o->lock);
+		o->pages[idx] = page;
+		o->nr++;
+		pthread_mutex_unlock(&o->lock);
+		got++;
+	}
+	return got;
+}
+
+/* The owner frees the blocks whose slot satisfies pick, each with the
+ * order it was allocated with. */
+static void owner_free_where(struct owner *o, bool (*pick)(size_t idx))
+{
+	for (size_t i = 0; i < o->nr; i++) {
+		unsigned int order = 0;
+		pthread_mutex_lock(&o->lock);
+		struct page *page = o->pages[i];
+		if (page && pick(i)) {
+			o->pages[i] = NULL;
+			order = page_order(page);
+		} else {
+			page = NULL;
+		}
+		pthread_mutex_unlock(&o->lock);
+		if (page)
+			CHECK_EQ(buddy_free_pages(o->sys, page, order), 0);
+	}
+}
+
+static bool every(size_t idx)
+{
+	(void)idx;
+	return true;
+}
+
+static bool every_other(size_t idx)
+{
+	return idx & 1;
+}
+
+static void owner_destroy(struct owner *o)
+{
+	owner_free_where(o, every);
+	pthread_mutex_destroy(&o->lock);
+	free(o->pages);
+}
+
+static struct page *owner_first(struct owner *o)
+{
+	for (size_t i = 0; i < o->nr; i++)
+		if (o->pages[i])
+			return o->pages[i];
+	return NULL;
+}
+
+#define MOVABLE_NOWAIT ((GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN)
+#define FILE_NOWAIT ((GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_RECLAIMABLE | __GFP_NOWARN)
+
+/* A system with owned blocks on every LRU list: the fixture plus a task
+ * with anonymous (movable) and file (reclaimable) blocks, some active. */
+struct slow_fixture {
+	struct fixture f;
+	struct owner anon, file;
+	int task;
+};
+
+static void slow_setup(struct slow_fixture *s)
+{
+	setup(&s->f, &base_cfg);
+	s->task = buddy_task_create(s->f.sys, "owner", 0);
+	CHECK(s->task > 0);
+	buddy_bind_task(s->f.sys, s->task);
+	owner_init(&s->anon, s->f.sys, false);
+	owner_init(&s->file, s->f.sys, true);
+	CHECK_EQ(owner_fill(&s->anon, MOVABLE_NOWAIT, 0, 64), 64);
+	CHECK_EQ(owner_fill(&s->anon, MOVABLE_NOWAIT, 2, 8), 8);
+	CHECK_EQ(owner_fill(&s->file, FILE_NOWAIT, 0, 64), 64);
+	/* Half of each to the active lists, as a second reference would. */
+	struct lruvec *lv = &s->f.sys->slow->lruvec[0];
+	pthread_mutex_lock(&lv->lock);
+	for (int l = LRU_INACTIVE_ANON; l <= LRU_INACTIVE_FILE; l += LRU_INACTIVE_FILE - LRU_INACTIVE_ANON) {
+		struct list_head *head = &lv->lists[l];
+		for (int i = 0; i < 16 && !list_empty(head); i++) {
+			struct page *page = container_of(head->prev, struct page, lru);
+			unsigned int o = page_order(page);
+			list_del(&page->lru);
+			atomic_fetch_sub(&lv->nr_pages[l], 1L << o);
+			set_page_flag(page, PG_active);
+			list_add(&page->lru, &lv->lists[l + 1]);
+			atomic_fetch_add(&lv->nr_pages[l + 1], 1L << o);
+		}
+	}
+	pthread_mutex_unlock(&lv->lock);
+	for (int l = 0; l < NR_LRU_LISTS; l++)
+		CHECK(atomic_load(&lv->nr_pages[l]) > 0, "LRU list %d is empty", l);
+	expect_clean(s->f.sys, BUDDY_CHECK_ALL, 0, "slow fixture");
+}
+
+static void slow_teardown(struct slow_fixture *s)
+{
+	buddy_bind_task(s->f.sys, 0);
+	owner_destroy(&s->anon);
+	owner_destroy(&s->file);
+	teardown(&s->f);
+}
+
+/* A page of LRU list l of node 0. */
+static struct page *lru_page(struct buddy_system *sys, enum lru_list l)
+{
+	struct list_head *head = &sys->slow->lruvec[0].lists[l];
+
+	return list_empty(head) ? NULL : container_of(head->next, struct page, lru);
+}
+
+static void test_isolation_states(void)
+{
+	struct fixture f;
+
+	test_section("offline-count: an offline pageblock that is not isolated");
+	setup(&f, &base_cfg);
+	{
+		int mt;
+		struct page *p = find_free(f.zone, 10, &mt);
+		CHECK(p != NULL);
+		if (p) {
+			uint64_t pfn = pfn_of(&f, p);
+			CHECK_EQ(buddy_offline_pages(f.sys, pfn, PB), 0);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "offline");
+			set_pageblock_migratetype(f.sys, pfn, MIGRATE_MOVABLE);
+			expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "offline-count");
+			set_pageblock_migratetype(f.sys, pfn, MIGRATE_ISOLATE);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "offline restored");
+			CHECK_EQ(buddy_online_pages(f.sys, pfn, PB), 0);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "online");
+		}
+	}
+	teardown(&f);
+
+	test_section("offline-count: one offline page with its counters moved");
+	setup(&f, &base_cfg);
+	page_flags_store(f.small[1], PAGE_FLAG(PG_present) | PAGE_FLAG(PG_offline));
+	mod_zone_page_state(f.zone, NR_ZONE_ALLOCATED, -1);
+	mod_zone_page_state(f.zone, NR_ZONE_OFFLINE, 1);
+	f.zone->present_pages--;
+	expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "offline-count");
+	teardown(&f);
+
+	test_section("hwpoison-count: a poisoned page in an allocated block the free path was not told of");
+	setup(&f, &base_cfg);
+	{
+		struct page *p = buddy_alloc_pages(f.sys, GFP_KERNEL | __GFP_DMA32, 1);
+		CHECK(p != NULL);
+		if (p) {
+			uint64_t pfn = buddy_page_to_pfn(f.sys, p) + 1;
+			set_page_flag(p + 1, PG_hwpoison);
+			expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "hwpoison-count");
+			clear_page_flag(p + 1, PG_hwpoison);
+			CHECK_EQ(buddy_memory_failure(f.sys, pfn), 0);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "told through memory_failure");
+			CHECK_EQ(buddy_free_pages(f.sys, p, 1), 0);
+			CHECK(page_flag(p + 1, PG_hwpoison) && !page_flag(p + 1, PG_buddy), "kept out by the free");
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "freed, poisoned page kept out");
+			CHECK_EQ(buddy_unpoison_memory(f.sys, pfn), 0);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "unpoisoned");
+		}
+	}
+	teardown(&f);
+
+	test_section("isolate-straddle: an allocated block across an isolated pageblock's edge");
+	setup(&f, &base_cfg);
+	{
+		struct page *big = buddy_alloc_pages(f.sys, GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 10);
+		CHECK(big != NULL);
+		if (big) {
+			uint64_t pfn = buddy_page_to_pfn(f.sys, big);
+			int mt = get_pfnblock_migratetype(f.sys, pfn + PB);
+			/* isolation itself refuses to cut it */
+			CHECK_EQ(buddy_start_isolate_page_range(f.sys, pfn + PB, pfn + 2 * PB), -EBUSY);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "isolation refused");
+			set_pageblock_migratetype(f.sys, pfn + PB, MIGRATE_ISOLATE);
+			expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "isolate-straddle");
+			set_pageblock_migratetype(f.sys, pfn + PB, mt);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "straddle restored");
+			CHECK_EQ(buddy_free_pages(f.sys, big, 10), 0);
+		}
+		expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "all freed");
+	}
+	teardown(&f);
+
+	test_section("isolated-free-count: a held free block dropped without its counter");
+	setup(&f, &base_cfg);
+	{
+		/* What compaction's free scanner does, and then a leak. */
+		struct page *p = __rmqueue_smallest(f.zone, 3, MIGRATE_MOVABLE);
+		CHECK(p != NULL);
+		if (p) {
+			p->order = 3;
+			set_page_flag(p, PG_isolated);
+			mod_zone_page_state(f.zone, NR_ZONE_ISOLATED, 8);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "a held free block");
+			mod_zone_page_state(f.zone, NR_ZONE_ISOLATED, -8);
+			mod_zone_page_state(f.zone, NR_ZONE_ALLOCATED, 8); /* conservation still holds */
+			expect(f.sys, BUDDY_CHECK_ALL, 0, 0, "isolated-free-count");
+		}
+	}
+	teardown(&f);
+}
+
+static void test_lru_corruption(void)
+{
+	struct slow_fixture s;
+
+	test_section("lru-corrupt: nr_pages[] and NR_ZONE_LRU_* off by one");
+	slow_setup(&s);
+	{
+		struct lruvec *lv = &s.f.sys->slow->lruvec[0];
+		atomic_fetch_add(&lv->nr_pages[LRU_ACTIVE_FILE], 1);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+		expect_clean(s.f.sys, BUDDY_CHECK_ZONE, ZONE_NORMAL, "the zone scope leaves the LRU alone");
+		atomic_fetch_sub(&lv->nr_pages[LRU_ACTIVE_FILE], 1);
+		struct page *p = lru_page(s.f.sys, LRU_INACTIVE_ANON);
+		struct zone *zone = page_zone(s.f.sys, p);
+		mod_zone_page_state(zone, NR_ZONE_LRU_ANON, 1);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+		mod_zone_page_state(zone, NR_ZONE_LRU_ANON, -1);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "LRU counters restored");
+	}
+	slow_teardown(&s);
+
+	test_section("lru-corrupt: a page on the list its flags do not name");
+	slow_setup(&s);
+	{
+		struct page *p = lru_page(s.f.sys, LRU_INACTIVE_FILE);
+		set_page_flag(p, PG_active);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+		clear_page_flag(p, PG_active);
+		clear_page_flag(p, PG_mapped_file);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+		set_page_flag(p, PG_mapped_file);
+		clear_page_flag(p, PG_lru);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+		set_page_flag(p, PG_lru);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "flags restored");
+	}
+	slow_teardown(&s);
+
+	test_section("lru-corrupt: a PG_lru block on no list");
+	slow_setup(&s);
+	{
+		struct lruvec *lv = &s.f.sys->slow->lruvec[0];
+		struct page *p = lru_page(s.f.sys, LRU_INACTIVE_ANON);
+		/* Off the list with every count, PG_lru left behind. */
+		list_del(&p->lru);
+		atomic_fetch_sub(&lv->nr_pages[LRU_INACTIVE_ANON], 1L << page_order(p));
+		mod_zone_page_state(page_zone(s.f.sys, p), NR_ZONE_LRU_ANON, -(1L << page_order(p)));
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+		list_add(&p->lru, &lv->lists[LRU_INACTIVE_ANON]);
+		atomic_fetch_add(&lv->nr_pages[LRU_INACTIVE_ANON], 1L << page_order(p));
+		mod_zone_page_state(page_zone(s.f.sys, p), NR_ZONE_LRU_ANON, 1L << page_order(p));
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "back on the list");
+	}
+	slow_teardown(&s);
+
+	test_section("lru-corrupt: a cycle, and a free page linked in");
+	slow_setup(&s);
+	{
+		struct lruvec *lv = &s.f.sys->slow->lruvec[0];
+		struct list_head *h = &lv->lists[LRU_INACTIVE_ANON];
+		struct list_head *saved = h->next->next->next;
+		h->next->next->next = h->next;
+		struct buddy_violation v[64];
+		struct buddy_check_result res = { .capacity = 64, .v = v };
+		size_t n = buddy_check(s.f.sys, BUDDY_CHECK_ALL, 0, 0, 0, &res);
+		for (size_t i = 0; i < n && i < res.capacity; i++)
+			CHECK(strcmp(v[i].name, "list-corrupt") != 0, "an LRU cycle reported as %s", v[i].name);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+		h->next->next->next = saved;
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "cycle undone");
+		/* An order-0 free page linked into the list (its free list
+		 * link given up for it: the free lists lose a block). */
+		struct page *freep = __rmqueue_smallest(s.f.zone, 0, MIGRATE_MOVABLE);
+		CHECK(freep != NULL);
+		if (freep) {
+			list_add(&freep->lru, &lv->lists[LRU_INACTIVE_ANON]);
+			atomic_fetch_add(&lv->nr_pages[LRU_INACTIVE_ANON], 1);
+			expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "lru-corrupt");
+			list_del(&freep->lru);
+			atomic_fetch_sub(&lv->nr_pages[LRU_INACTIVE_ANON], 1);
+			put_free(s.f.zone, freep, 0, MIGRATE_MOVABLE);
+		}
+	}
+	slow_teardown(&s);
+}
+
+static void test_owner_corruption(void)
+{
+	struct slow_fixture s;
+
+	test_section("owner-accounting: an rss that drifted");
+	slow_setup(&s);
+	{
+		struct buddy_task_rec *t = &s.f.sys->slow->tasks[s.task];
+		atomic_fetch_add(&t->rss, 1);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "owner-accounting");
+		expect_clean(s.f.sys, BUDDY_CHECK_ZONE, ZONE_NORMAL, "the zone scope leaves the tasks alone");
+		atomic_fetch_sub(&t->rss, 1);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "rss restored");
+	}
+	slow_teardown(&s);
+
+	test_section("owner-accounting: a block charged to an unused task slot");
+	slow_setup(&s);
+	{
+		struct page *p = owner_first(&s.anon);
+		p->owner = BUDDY_MAX_TASKS;
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "owner-accounting");
+		p->owner = (uint32_t)s.task;
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "owner restored");
+	}
+	slow_teardown(&s);
+
+	test_section("owner-accounting: an owner without a mapping, a free block with a mapping");
+	setup(&s.f, &base_cfg);
+	{
+		int task = buddy_task_create(s.f.sys, "t", 0);
+		s.f.mid->owner = (uint32_t)task;
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "owner-accounting");
+		s.f.mid->owner = 0;
+		int mt;
+		struct page *p = find_free(s.f.zone, 3, &mt);
+		CHECK(p != NULL);
+		if (p) {
+			p->mapping = &s.f; /* any non-NULL pointer: never followed */
+			expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "owner-accounting");
+			p->mapping = NULL;
+		}
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "restored");
+	}
+	teardown(&s.f);
+}
+
+static void test_compaction_held_corruption(void)
+{
+	struct slow_fixture s;
+
+	test_section("compaction-held: PG_locked on a block no migration holds");
+	slow_setup(&s);
+	{
+		/* A locked, isolated source is legal only with its target
+		 * beside it, inside a migrate callback (test_slowpath_clean). */
+		struct page *p = owner_first(&s.anon);
+		set_page_flag(p, PG_locked);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "compaction-held");
+		clear_page_flag(p, PG_locked);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "unlocked");
+	}
+	slow_teardown(&s);
+
+	test_section("compaction-held: isolated while PG_lru");
+	slow_setup(&s);
+	{
+		struct page *p = owner_first(&s.file);
+		CHECK(isolate_allocated_page(s.f.sys, p));
+		set_page_flag(p, PG_lru);
+		expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "compaction-held");
+		clear_page_flag(p, PG_lru);
+		putback_isolated_page(s.f.sys, p);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "put back");
+	}
+	slow_teardown(&s);
+
+	test_section("compaction-held: a held free block with owner state or compound tails");
+	setup(&s.f, &base_cfg);
+	{
+		struct page *p = __rmqueue_smallest(s.f.zone, 2, MIGRATE_MOVABLE);
+		CHECK(p != NULL);
+		if (p) {
+			p->order = 2;
+			set_page_flag(p, PG_isolated);
+			mod_zone_page_state(s.f.zone, NR_ZONE_ISOLATED, 4);
+			expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "held free block");
+			set_page_flag(p, PG_active);
+			expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "compaction-held");
+			clear_page_flag(p, PG_active);
+			p->mapping = &s.f;
+			expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "compaction-held");
+			p->mapping = NULL;
+			set_page_flag(p + 1, PG_tail);
+			p[1].head_offset = 1;
+			expect(s.f.sys, BUDDY_CHECK_ALL, 0, 0, "compaction-held");
+			clear_page_flag(p + 1, PG_tail);
+			p[1].head_offset = 0;
+			expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "held free block restored");
+		}
+	}
+	teardown(&s.f);
+}
+
+/* ---- the legitimate slow-path states are clean ---- */
+static void test_slowpath_clean(void)
+{
+	struct slow_fixture s;
+
+	test_section("clean: owned blocks isolated, freed while isolated, put back");
+	slow_setup(&s);
+	{
+		struct page *a = owner_first(&s.anon), *b = owner_first(&s.file);
+		CHECK(isolate_allocated_page(s.f.sys, a) && isolate_allocated_page(s.f.sys, b));
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "two isolated, still charged");
+		/* The owner frees b while it is isolated: PG_freeing waits. */
+		pthread_mutex_lock(&s.file.lock);
+		s.file.pages[buddy_page_index(b)] = NULL;
+		pthread_mutex_unlock(&s.file.lock);
+		CHECK_EQ(buddy_free_pages(s.f.sys, b, 0), 0);
+		CHECK(page_flag(b, PG_freeing) && page_flag(b, PG_allocated));
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "a free waiting on an isolation");
+		putback_isolated_page(s.f.sys, b);
+		putback_isolated_page(s.f.sys, a);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "put back, free finished");
+		deactivate_lru_pages(s.f.sys, 0, true, 8);
+		deactivate_lru_pages(s.f.sys, 0, false, 8);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "deactivated");
+	}
+	slow_teardown(&s);
+
+	test_section("clean: a bad free of an owned block quarantines it mapped, charged and on its LRU");
+	slow_setup(&s);
+	{
+		struct page *p = NULL;
+		pthread_mutex_lock(&s.anon.lock);
+		for (size_t i = 0; i < s.anon.nr && !p; i++)
+			if (s.anon.pages[i] && page_order(s.anon.pages[i]) == 2) {
+				p = s.anon.pages[i];
+				s.anon.pages[i] = NULL;
+			}
+		pthread_mutex_unlock(&s.anon.lock);
+		CHECK(p != NULL);
+		if (p) {
+			CHECK(buddy_free_pages(s.f.sys, p, 1) < 0);
+			CHECK(page_flag(p, PG_quarantined) && page_flag(p, PG_lru));
+			expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "quarantined on the LRU");
+		}
+	}
+	/* The quarantined block stays charged: the task cannot go. */
+	buddy_bind_task(s.f.sys, 0);
+	owner_destroy(&s.anon);
+	owner_destroy(&s.file);
+	expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "owners gone, the quarantined block stays");
+	CHECK_EQ(buddy_task_destroy(s.f.sys, s.task), -EBUSY);
+	teardown(&s.f);
+
+	test_section("clean: compaction seen from inside migrate callbacks");
+	{
+		struct config cfg = { 10, 9, false, false };
+		struct buddy_system *sys = make_system(&cfg);
+		struct owner o;
+		int task = buddy_task_create(sys, "compact", 0);
+		buddy_bind_task(sys, task);
+		owner_init(&o, sys, false);
+		owner_fill(&o, MOVABLE_NOWAIT, 0, OWNER_SLOTS);
+		CHECK(o.nr > 8192, "only %zu pages", o.nr);
+		owner_free_where(&o, every_other);
+		buddy_drain_all_pages(sys);
+		expect_clean(sys, BUDDY_CHECK_ALL, 0, "fragmented");
+		o.check_in_callback = 12;
+		CHECK_EQ(buddy_compact_memory(sys), 0);
+		CHECK(o.migrated > 0);
+		CHECK(o.checked > 0);
+		CHECK(o.violations == 0, "%zu violations inside callbacks, first: %s", o.violations, o.first);
+		CHECK(o.saw_locked_source && o.saw_held_free, "states seen: locked source %d, held free %d",
+		      o.saw_locked_source, o.saw_held_free);
+		buddy_drain_all_pages(sys);
+		expect_clean(sys, BUDDY_CHECK_ALL, 0, "compacted");
+		/* Refused migrations: targets go back to the held free blocks. */
+		o.refuse = true;
+		o.check_in_callback = 4;
+		o.violations = 0;
+		CHECK_EQ(buddy_compact_memory(sys), 0);
+		CHECK(o.violations == 0, "%zu violations inside refused callbacks, first: %s", o.violations, o.first);
+		o.refuse = false;
+		expect_clean(sys, BUDDY_CHECK_ALL, 0, "refused compaction");
+		owner_destroy(&o);
+		buddy_bind_task(sys, 0);
+		CHECK_EQ(buddy_task_destroy(sys, task), 0);
+		buddy_drain_all_pages(sys);
+		expect_clean(sys, BUDDY_CHECK_ALL, 0, "released");
+		buddy_system_destroy(sys);
+	}
+
+	test_section("clean: reclaim seen from inside reclaim callbacks");
+	slow_setup(&s);
+	{
+		s.file.check_in_callback = 4;
+		CHECK(buddy_try_to_free_pages(s.f.sys, GFP_KERNEL, 0, 0) > 0);
+		CHECK(s.file.reclaimed > 0 && s.file.checked > 0);
+		CHECK(s.file.violations == 0, "%zu violations inside reclaim, first: %s", s.file.violations,
+		      s.file.first);
+		CHECK(s.file.saw_isolated_batch);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "after reclaim");
+	}
+	slow_teardown(&s);
+
+	test_section("clean: the OOM reaper seen from inside release callbacks");
+	slow_setup(&s);
+	{
+		s.anon.check_in_callback = 3;
+		s.file.check_in_callback = 3;
+		int victim = buddy_out_of_memory(s.f.sys, GFP_KERNEL, 0, 0);
+		CHECK_EQ(victim, s.task);
+		CHECK(s.anon.released + s.file.released > 0);
+		CHECK(s.anon.violations + s.file.violations == 0, "%zu violations inside the reap, first: %s",
+		      s.anon.violations + s.file.violations, s.anon.violations ? s.anon.first : s.file.first);
+		CHECK(s.anon.saw_pinned_victim || s.file.saw_pinned_victim);
+		expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "after the reap");
+	}
+	slow_teardown(&s);
+
+	test_section("clean: offline, poisoned and isolated states built by the real code");
+	slow_setup(&s);
+	{
+		int mt;
+		struct page *p = find_free(s.f.zone, 10, &mt);
+		CHECK(p != NULL);
+		if (p) {
+			uint64_t pfn = pfn_of(&s.f, p);
+			/* A free pageblock offlined, the next one isolated, a
+			 * free page of it poisoned, a page of an allocated block
+			 * poisoned, an owned block's page poisoned (released). */
+			CHECK_EQ(buddy_offline_pages(s.f.sys, pfn, PB), 0);
+			CHECK_EQ(buddy_start_isolate_page_range(s.f.sys, pfn + PB, pfn + 2 * PB), 0);
+			expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "isolated range next to an offline one");
+			CHECK_EQ(buddy_memory_failure(s.f.sys, pfn + PB + 3), 0);
+			CHECK_EQ(buddy_memory_failure(s.f.sys, buddy_page_to_pfn(s.f.sys, s.f.big) + 1), 0);
+			CHECK_EQ(buddy_memory_failure(s.f.sys, buddy_page_to_pfn(s.f.sys, owner_first(&s.file))), 0);
+			CHECK_EQ(s.file.released, 1);
+			expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "offline, isolated and poisoned");
+			CHECK_EQ(buddy_undo_isolate_page_range(s.f.sys, pfn + PB, pfn + 2 * PB, MIGRATE_MOVABLE), 0);
+			CHECK_EQ(buddy_online_pages(s.f.sys, pfn, PB), 0);
+			expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "online again");
+			CHECK_EQ(buddy_unpoison_memory(s.f.sys, pfn + PB + 3), 0);
+			expect_clean(s.f.sys, BUDDY_CHECK_ALL, 0, "unpoisoned");
+		}
+	}
+	slow_teardown(&s);
+}
+
 static void test_coverage(void)
 {
 	test_section("every invariant has a corruption test");
@@ -1307,6 +2030,11 @@ int main(void)
 	test_pcp_corruption();
 	test_zone_counters();
 	test_page_walk();
+	test_isolation_states();
+	test_lru_corruption();
+	test_owner_corruption();
+	test_compaction_held_corruption();
+	test_slowpath_clean();
 	test_coverage();
 	test_random_runs();
 	test_concurrent();
