@@ -53,7 +53,7 @@ enum invariant_id {
 	INV_ALLOCATED_COUNT_MISMATCH,
 	INV_HELD_COUNT_MISMATCH,
 	INV_PRESENT_MISMATCH,
-	INV_OFFLINE_COUNT,     /* the slow path's section at the end */
+	INV_OFFLINE_COUNT,     /* the slow path's states, full scope */
 	INV_HWPOISON_COUNT,
 	INV_ISOLATE_STRADDLE,
 	INV_LRU_CORRUPT,
@@ -170,7 +170,6 @@ struct checker {
 	bool corrupt;    /* some list of this zone could not be walked to its end */
 	int nid;         /* the node a report names when no zone is set (the LRU pass) */
 	/* Full scope only. */
-	bool full;
 	uint64_t *lru_pfns;       /* heads on the node's LRU lists inside the zone, sorted */
 	size_t nr_lru, cap_lru;
 	bool lru_known;           /* lru_pfns holds every one: membership can be judged */
@@ -1459,7 +1458,6 @@ static void full_begin(struct checker *c)
 {
 	struct buddy_slowpath *slow = c->sys->slow;
 
-	c->full = true;
 	c->nid = -1;
 	if (!slow)
 		return;

@@ -883,8 +883,17 @@ static int isolate_migratepages_block(struct compact_control *cc, uint64_t low_p
 		}
 
 		uint32_t f = page_flags(page);
-		if (f & PAGE_FLAG(PG_buddy))
+		if (f & PAGE_FLAG(PG_buddy)) {
+			/* Step over the whole free block, as the kernel does with
+			 * buddy_order_unsafe(): its tails are no failures.  The
+			 * order may be stale; a sane one is enough. */
+			unsigned int freepage_order = page_order(page);
+			if (freepage_order > 0 && freepage_order <= sys->max_order) {
+				low_pfn += (1ULL << freepage_order) - 1;
+				nr_scanned += (1UL << freepage_order) - 1;
+			}
 			continue;
+		}
 		if (!(f & PAGE_FLAG(PG_present)) || !(f & PAGE_FLAG(PG_lru)))
 			goto isolate_fail;
 

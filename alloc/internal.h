@@ -205,6 +205,13 @@ static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, lo
 {
 	atomic_fetch_add_explicit(&z->vm_stat[i], delta, memory_order_relaxed);
 }
+/* A zone counter that only changes under zone->lock: a plain
+ * load-and-store is enough (readers without the lock see a relaxed value),
+ * and costs no locked instruction on the split/merge paths. */
+static inline void zone_counter_add_locked(_Atomic long *c, long delta)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + delta, memory_order_relaxed);
+}
 static inline unsigned long wmark_pages(const struct zone *z, int w)
 {
 	return z->_watermark[w] + atomic_load_explicit(&z->watermark_boost, memory_order_relaxed);
@@ -297,7 +304,9 @@ struct buddy_system {
 	int lowmem_reserve_ratio[MAX_NR_ZONES];
 	bool page_group_by_mobility_disabled;
 	pthread_mutex_t tunables_lock; /* pcp_batch_high_lock + sysctl writers */
-	_Atomic uint64_t events[NR_BUDDY_VM_EVENTS];
+	/* vm events per simulated CPU, like the kernel's vm_event_states:
+	 * counted without a locked instruction, summed when read. */
+	struct buddy_cpu_events *cpu_events;
 	struct buddy_fault_state *fault; /* fault injection (fault_inject.c); NULL when off */
 	struct cma_state *cma;         /* CMA area bitmaps (page_isolation.c) */
 	struct buddy_slowpath *slow;   /* tasks, LRU, kthreads, compaction state (owner.c and friends) */
@@ -327,9 +336,22 @@ static inline bool is_migrate_isolate(int mt) { return mt == MIGRATE_ISOLATE; }
 static inline bool is_migrate_cma(int mt) { return mt == MIGRATE_CMA; }
 static inline bool is_migrate_highatomic(int mt) { return mt == MIGRATE_HIGHATOMIC; }
 static inline bool migratetype_is_mergeable(int mt) { return mt < MIGRATE_PCPTYPES; }
+struct buddy_cpu_events {
+	_Atomic uint64_t ev[NR_BUDDY_VM_EVENTS];
+} __attribute__((aligned(64)));
+
+/* __count_vm_events(): a CPU's own counter, load and store.  Two threads
+ * bound to one simulated CPU at once may lose a count, as two tasks on one
+ * CPU with preemption enabled would in the kernel; nothing else can. */
+static inline void count_vm_events_cpu(struct buddy_system *sys, int cpu, enum buddy_vm_event ev, uint64_t n)
+{
+	_Atomic uint64_t *c = &sys->cpu_events[cpu].ev[ev];
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+int buddy_cpu_of_thread(const struct buddy_system *sys);
 static inline void count_vm_events(struct buddy_system *sys, enum buddy_vm_event ev, uint64_t n)
 {
-	atomic_fetch_add_explicit(&sys->events[ev], n, memory_order_relaxed);
+	count_vm_events_cpu(sys, buddy_cpu_of_thread(sys), ev, n);
 }
 
 /* ---- functions shared between files ---- */
@@ -363,7 +385,11 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, int mt, unsigned i
 void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order, int mt);
 unsigned long expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt);
 void page_set_allocated(struct zone *zone, struct page *page, unsigned int order, int alloc_mt);
-void page_clear_allocated(struct zone *zone, struct page *page, unsigned int order);
+void page_clear_allocated_set(struct zone *zone, struct page *page, unsigned int order, uint32_t set_flags);
+static inline void page_clear_allocated(struct zone *zone, struct page *page, unsigned int order)
+{
+	page_clear_allocated_set(zone, page, order, 0);
+}
 void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt);
 void free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order);
 

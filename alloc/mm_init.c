@@ -354,6 +354,7 @@ void buddy_system_destroy(struct buddy_system *sys)
 	cma_state_destroy(sys);
 	slowpath_destroy(sys);
 	fault_inject_destroy(sys);
+	free(sys->cpu_events);
 	pthread_mutex_destroy(&sys->tunables_lock);
 	pthread_mutex_destroy(&sys->report_lock);
 	free(sys);
@@ -405,6 +406,13 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 	sys->pageblock_nr_pages = 1UL << opts.pageblock_order;
 	sys->nr_nodes = topo->nr_nodes;
 	sys->nr_cpus = topo->nr_cpus;
+	sys->cpu_events = aligned_alloc(64, (size_t)sys->nr_cpus * sizeof(*sys->cpu_events));
+	if (!sys->cpu_events) {
+		free(sys);
+		set_error(err, "memory", "cannot allocate the event counters");
+		return NULL;
+	}
+	memset(sys->cpu_events, 0, (size_t)sys->nr_cpus * sizeof(*sys->cpu_events));
 	sys->watermark_scale_factor = opts.watermark_scale_factor;
 	sys->watermark_boost_factor = opts.watermark_boost_factor;
 	memcpy(sys->lowmem_reserve_ratio, opts.lowmem_reserve_ratio, sizeof(sys->lowmem_reserve_ratio));
@@ -415,6 +423,7 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 		fault_inject_destroy(sys);
 		pthread_mutex_destroy(&sys->tunables_lock);
 		pthread_mutex_destroy(&sys->report_lock);
+		free(sys->cpu_events);
 		free(sys);
 		set_error(err, "memory", "cannot allocate the slow-path state");
 		return NULL;
@@ -540,9 +549,13 @@ void buddy_system_info(struct buddy_system *sys, struct buddy_system_info *info)
 
 uint64_t buddy_vm_event(struct buddy_system *sys, enum buddy_vm_event ev)
 {
+	uint64_t sum = 0;
+
 	if (!sys || (unsigned)ev >= NR_BUDDY_VM_EVENTS)
 		return 0;
-	return atomic_load_explicit(&sys->events[ev], memory_order_relaxed);
+	for (int cpu = 0; cpu < sys->nr_cpus; cpu++)
+		sum += atomic_load_explicit(&sys->cpu_events[cpu].ev[ev], memory_order_relaxed);
+	return sum;
 }
 
 /* ---- page helpers ---- */

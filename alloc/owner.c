@@ -39,6 +39,8 @@ int slowpath_init(struct buddy_system *sys)
 	pthread_mutex_init(&slow->kthread_lock, NULL);
 	pthread_cond_init(&slow->kthread_wake, NULL);
 	for (int nid = 0; nid < BUDDY_MAX_NODES; nid++) {
+		/* A first kswapd run with no wakeup before it balances every zone. */
+		atomic_store(&slow->kswapd_highest_zoneidx[nid], MAX_NR_ZONES - 1);
 		slow->lruvec[nid].sys = sys;
 		pthread_mutex_init(&slow->lruvec[nid].lock, NULL);
 		for (int l = 0; l < NR_LRU_LISTS; l++)
@@ -271,12 +273,15 @@ void owner_on_free(struct buddy_system *sys, struct page *page, unsigned int ord
 			lru_list_del(lv, page);
 		pthread_mutex_unlock(&lv->lock);
 	}
-	if (page->mapping)
-		charge_task(sys, (int)page->owner, -(1L << order));
+	/* Unowned blocks, the common case, cost no atomic operation here. */
+	if (!page->mapping)
+		return;
+	charge_task(sys, (int)page->owner, -(1L << order));
 	page->mapping = NULL;
 	page->owner = 0;
 	page->private_data = 0;
-	flags_and(page, ~(PAGE_FLAG(PG_mapped_file) | PAGE_FLAG(PG_active)));
+	if (page_flags(page) & (PAGE_FLAG(PG_mapped_file) | PAGE_FLAG(PG_active)))
+		flags_and(page, ~(PAGE_FLAG(PG_mapped_file) | PAGE_FLAG(PG_active)));
 }
 
 /* ---- isolation ---- */

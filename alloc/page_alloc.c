@@ -26,7 +26,7 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 		list_add(&page->lru, &area->free_list[mt]);
 	counter_add_locked(&area->nr_free, 1);
 	counter_add_locked(&area->nr_free_mt[mt], 1);
-	atomic_fetch_add_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
+	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
 	set_page_order(page, order);
 	set_page_flag(page, PG_buddy);
 }
@@ -40,22 +40,22 @@ void __del_from_free_list(struct zone *zone, struct page *page, unsigned int ord
 	set_page_order(page, 0);
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
-	atomic_fetch_sub_explicit(&zone->free_pages_mt[mt], 1L << order, memory_order_relaxed);
+	zone_counter_add_locked(&zone->free_pages_mt[mt], -(1L << order));
 }
 
 void account_freepages(struct zone *zone, long nr_pages, int mt)
 {
 	if (is_migrate_isolate(mt))
 		return;
-	mod_zone_page_state(zone, NR_FREE_PAGES, nr_pages);
+	zone_counter_add_locked(&zone->vm_stat[NR_FREE_PAGES], nr_pages);
 	if (is_migrate_cma(mt))
-		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr_pages);
+		zone_counter_add_locked(&zone->vm_stat[NR_FREE_CMA_PAGES], nr_pages);
 #ifdef BUDDY_BUG_HIGHATOMIC_FREE_DRIFT
 	else if (is_migrate_highatomic(mt) && nr_pages > 0)
 #else
 	else if (is_migrate_highatomic(mt))
 #endif
-		atomic_fetch_add_explicit(&zone->nr_free_highatomic, nr_pages, memory_order_relaxed);
+		zone_counter_add_locked(&zone->nr_free_highatomic, nr_pages);
 }
 
 /* expand(): split a block of order high down to order low, putting the
@@ -306,13 +306,17 @@ void page_set_allocated(struct zone *zone, struct page *page, unsigned int order
 	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, 1L << order);
 }
 
-/* The reverse, under the lock of the list the block goes to. */
-void page_clear_allocated(struct zone *zone, struct page *page, unsigned int order)
+/* The reverse, under the lock of the list the block goes to; set_flags
+ * (e.g. PG_pcp) are set in the same atomic step. */
+void page_clear_allocated_set(struct zone *zone, struct page *page, unsigned int order, uint32_t set_flags)
 {
-	atomic_fetch_and_explicit(&page->flags,
-				  ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
-				    PAGE_FLAG(PG_movable_alloc)),
-				  memory_order_relaxed);
+	const uint32_t clear = PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
+			       PAGE_FLAG(PG_movable_alloc);
+	uint32_t f = page_flags(page);
+
+	while (!atomic_compare_exchange_weak_explicit(&page->flags, &f, (f & ~clear) | set_flags, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
 	page->refcount = 0;
 	page->owner = 0;
 	page->mapping = NULL;
@@ -871,7 +875,7 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		warn_alloc(sys, gfp, order, nodemask, ac.preferred < 0 ? "no zone allowed" : "out of memory");
 		return NULL;
 	}
-	count_vm_events(sys, pgalloc_event[page->zid], 1UL << order);
+	count_vm_events_cpu(sys, ac.cpu, pgalloc_event[page->zid], 1UL << order);
 	return page;
 }
 
@@ -1036,10 +1040,11 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 		}
 	if (sys->backing)
 		backing_on_free(sys, pfn, order);
-	count_vm_events(sys, PGFREE, 1UL << order);
+	int cpu = buddy_cpu_of_thread(sys);
+	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
 	if (free_pages_hwpoison_check(sys, page, order))
 		return;
-	if (pcp_allowed_order(sys, order) && free_unref_page(zone, buddy_cpu_of_thread(sys), page, order))
+	if (pcp_allowed_order(sys, order) && free_unref_page(zone, cpu, page, order))
 		return;
 	pthread_mutex_lock(&zone->lock);
 	page_clear_allocated(zone, page, order);

@@ -138,7 +138,10 @@ static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, 
 		list_add_tail(&page->lru, &pcp->lists[pindex]);
 	else
 		list_add(&page->lru, &pcp->lists[pindex]);
-	set_page_flag(page, PG_pcp);
+	/* The free path sets PG_pcp in the step that ends the allocation (one
+	 * atomic instead of two); a refill from the zone sets it here. */
+	if (!(page_flags(page) & PAGE_FLAG(PG_pcp)))
+		set_page_flag(page, PG_pcp);
 	set_page_order(page, order);
 	page->pcp_mt = (uint8_t)mt;
 	page->pcp_cpu = (uint16_t)cpu;
@@ -151,8 +154,9 @@ static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct pa
 {
 	unsigned int order = page->order;
 
+	/* PG_pcp is cleared by the next owner of the block: page_set_allocated
+	 * for an allocation, free_pcppages_bulk before the buddy lists. */
 	list_del(&page->lru);
-	clear_page_flag(page, PG_pcp);
 	pcp->list_pages[pindex] -= 1 << order;
 	pcp->count -= 1 << order;
 	mod_zone_page_state(zone, NR_ZONE_PCP, -(1L << order));
@@ -284,6 +288,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 			unsigned int order = page->order;
 			uint64_t pfn = page_to_pfn(sys, page);
 			pcp_list_del(zone, pcp, page, pindex);
+			clear_page_flag(page, PG_pcp);
 #ifdef BUDDY_BUG_PCP_BULK_COUNT
 			pcp->count += (1 << order) - 1;
 #endif
@@ -353,7 +358,7 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 
 	/* A free shortens the next refill. */
 	pcp->alloc_factor >>= 1;
-	page_clear_allocated(zone, page, order);
+	page_clear_allocated_set(zone, page, order, PAGE_FLAG(PG_pcp));
 	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
 	int pindex = order_to_pindex(zone->sys, mt, order);
 	/* Many high-order frees without allocations in between: such pages
@@ -441,6 +446,10 @@ void buddy_drain_all_pages(struct buddy_system *sys)
 int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
 {
 	if (!sys || high < 0 || batch < 0 || (high == 0) != (batch == 0))
+		return -EINVAL;
+	/* Bounds far above any real pcp, that keep batch << PCP_BATCH_SCALE_MAX
+	 * and the free counts inside an int. */
+	if (high > (1 << 24) || batch > (1 << 16))
 		return -EINVAL;
 	/* A high below the batch would disable the pcp; the kernel refuses
 	 * that for the fraction sysctl too. */

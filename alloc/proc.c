@@ -536,7 +536,7 @@ void buddy_proc_vmstat(struct buddy_system *sys, FILE *out)
 	for (int i = 0; i < NR_BUDDY_VM_EVENTS; i++) {
 		enum buddy_vm_event ev = vmstat_event_order[i];
 		fprintf(out, "%s %llu\n", vm_event_names[ev],
-			(unsigned long long)atomic_load_explicit(&sys->events[ev], memory_order_relaxed));
+			(unsigned long long)buddy_vm_event(sys, ev));
 	}
 	for (int i = ZL_FREE_CMA + 1; i < NR_ZONE_LINES; i++)
 		fprintf(out, "%s %lu\n", zone_line_names[i], total[i]);

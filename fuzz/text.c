@@ -418,7 +418,9 @@ static int number(struct parser *ps, const struct word *w, int64_t min, int64_t 
 	memcpy(buf, w->val, w->vn);
 	buf[w->vn] = '\0';
 	errno = 0;
-	long long v = strtoll(buf, &end, 0);
+	/* decimal or 0x hex; a leading zero is not octal, as in topology files */
+	const char *digits = buf + (buf[0] == '-' || buf[0] == '+');
+	long long v = strtoll(buf, &end, digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') ? 16 : 10);
 	if (errno || *end)
 		return fail(ps, "%.*s: bad number '%s'", (int)w->n, w->s, buf);
 	if (v < min || v > max)
