@@ -459,6 +459,15 @@ static unsigned int alloc_flags_nofragment(struct buddy_system *sys, struct zone
 	return flags | ALLOC_NOFRAGMENT;
 }
 
+/* gfp_to_alloc_flags_cma(): CMA only for a request whose effective type is
+ * movable; with grouping by mobility off, that is none. */
+static unsigned int cma_alloc_flags(const struct alloc_context *ac, unsigned int alloc_flags)
+{
+	if (ac->migratetype != MIGRATE_MOVABLE)
+		alloc_flags &= ~ALLOC_CMA;
+	return alloc_flags;
+}
+
 /* ---- the slow path (__alloc_pages_slowpath) ---- */
 #define MAX_RECLAIM_RETRIES 16
 #define MAX_COMPACT_RETRIES 16
@@ -649,7 +658,7 @@ static struct page *alloc_pages_slowpath(struct buddy_system *sys, gfp_t gfp, un
 	int compact_result = COMPACT_SKIPPED, compaction_retries = 0, no_progress_loops = 0, stall_loops = 0;
 	struct page *page;
 
-	alloc_flags = buddy_gfp_to_alloc_flags(gfp, task_flags);
+	alloc_flags = cma_alloc_flags(ac, buddy_gfp_to_alloc_flags(gfp, task_flags));
 	if (!order)
 		alloc_flags &= ~ALLOC_HIGHATOMIC;
 	if (alloc_flags & ALLOC_KSWAPD)
@@ -857,7 +866,7 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		return NULL;
 	}
 	for (;;) {
-		unsigned int alloc_flags = ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp);
+		unsigned int alloc_flags = cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
 		if (ac.preferred >= 0)
 			alloc_flags |= alloc_flags_nofragment(sys, ac.zonerefs[ac.preferred], gfp);
 		page = get_page_from_freelist(sys, gfp, order, alloc_flags, &ac);
@@ -916,7 +925,7 @@ size_t buddy_alloc_pages_bulk(struct buddy_system *sys, gfp_t gfp, int preferred
 		return 0;
 	/* Poison checks and zeroing need the per-page path. */
 	if (!sys->backing && nr_pages > 1) {
-		unsigned int alloc_flags = ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp);
+		unsigned int alloc_flags = cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
 		for (int i = ac.preferred; i < ac.nr_zonerefs; i++) {
 			struct zone *zone = ac.zonerefs[i];
 			if (!zone_allowed(&ac, zone))

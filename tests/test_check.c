@@ -1,8 +1,12 @@
 /* The invariant checker: a deterministic random run of allocations and frees
  * must stay clean under every scope, and every invariant the checker knows
  * must fire when the state is corrupted on purpose, each on a fresh system.
+ * The slow path's legitimate states (offline, poisoned and isolated pages
+ * built by the real code, owned blocks on the LRU, and compaction, reclaim
+ * and the OOM reaper seen from inside their owner callbacks) must be clean.
  * The last section asserts that every name of buddy_invariants() was
- * triggered by some corruption. */
+ * triggered by some corruption.  The random runs print what a zone check
+ * and a full check cost. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
