@@ -277,6 +277,9 @@ static void quarantine_block(struct buddy_system *sys, struct page *page, unsign
 	struct zone *zone = page_zone(sys, page);
 	uint32_t f;
 
+	/* Off the LRU and uncharged first, as the kernel takes a page off the
+	 * LRU before its free checks: the owner's task must stay destroyable. */
+	owner_on_free(sys, page, order);
 	pthread_mutex_lock(&zone->lock);
 	f = page_flags(page);
 	while (!atomic_compare_exchange_weak_explicit(
