@@ -132,7 +132,12 @@ static unsigned long balance_pgdat(struct buddy_system *sys, int nid, unsigned i
 	do {
 		if (pgdat_balanced(sys, nid, order, highest_zoneidx))
 			break;
-		sc.nr_to_reclaim = sc.nr_reclaimed + SWAP_CLUSTER_MAX * 4;
+		/* kswapd_shrink_node(): aim for each eligible zone's high mark. */
+		unsigned long target = 0;
+		for (int z = 0; z <= highest_zoneidx; z++)
+			if (sys->nodes[nid]->node_zones[z].managed_pages)
+				target += wmark_pages(&sys->nodes[nid]->node_zones[z], WMARK_HIGH);
+		sc.nr_to_reclaim = sc.nr_reclaimed + (target > SWAP_CLUSTER_MAX ? target : SWAP_CLUSTER_MAX);
 		unsigned long before = sc.nr_reclaimed;
 		shrink_node(sys, nid, &sc);
 		/* Nothing left to reclaim at any priority: stop early. */

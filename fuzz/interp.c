@@ -35,6 +35,8 @@ enum model_inv {
 	M_CALLBACK,
 	M_ZONELIST,
 	M_SETUP,
+	M_OOM_VICTIM,
+	M_KSWAPD_UNBALANCED,
 	NR_MODEL_INV
 };
 
@@ -57,6 +59,9 @@ static const struct buddy_invariant model_invariants[NR_MODEL_INV] = {
 		"a migrate, reclaim or release callback named a block the program does not own at that page" },
 	[M_ZONELIST] = { "model-zonelist", "a zonelist names an unpopulated zone, or a nofallback list another node" },
 	[M_SETUP] = { "model-setup", "the allocator refused a machine the fuzz header built (every header must be valid)" },
+	[M_OOM_VICTIM] = { "model-oom-victim", "the OOM killer chose a task whose oom_score_adj is -1000 (OOM_SCORE_ADJ_MIN)" },
+	[M_KSWAPD_UNBALANCED] = { "model-kswapd-unbalanced",
+		"kswapd left its node below every zone's high watermark while the program still held reclaimable pages there" },
 };
 
 size_t fz_model_invariants(const struct buddy_invariant **list)
@@ -114,7 +119,10 @@ struct fz_state {
 	uint64_t owned[FZ_MAX_NODES * MAX_NR_ZONES];
 	uint32_t populated;      /* zone bits */
 	int task_id[256];
+	bool task_killed[256];   /* OOM victims already seen */
 	unsigned ntasks;
+	uint64_t oom_kills;      /* OOM_KILL as last seen */
+	bool faults_on;          /* fault injection may make reclaim fail */
 	uint32_t touched;        /* zones the current op touched */
 	size_t cur;
 	bool violated;
@@ -960,6 +968,57 @@ static void touch_slow(struct fz_state *st, const struct fz_op *op)
 	}
 }
 
+/* balance_pgdat's promise: after kswapd, some zone of the node is at its
+ * high watermark (with boost, less what an order-0 request without
+ * reserves may not use), unless nothing reclaimable is left.  Only the
+ * program's own reclaimable blocks count, and only when no fault
+ * injection can make their reclaim fail. */
+static void check_kswapd_balanced(struct fz_state *st, int nid)
+{
+	uint64_t reclaimable = 0;
+
+	if (st->faults_on || nid < 0 || nid >= st->topo.nr_nodes)
+		return;
+	for (size_t i = 0; i < st->p->nr_ops; i++) {
+		const struct handle *h = &st->h[i];
+		if (h->state == H_LIVE && h->map == FZ_MAP_RECLAIM && h->page && buddy_page_nid(h->page) == nid)
+			reclaimable += h->nr;
+	}
+	if (!reclaimable)
+		return;
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct buddy_zone_info zi;
+		if (buddy_zone_info(st->sys, nid, (enum zone_type)z, &zi) || !zi.managed)
+			continue;
+		long usable = (long)zi.free_pages - (long)zi.nr_free_highatomic - (long)zi.free_cma_pages;
+		if (usable > (long)(zi.wmark[WMARK_HIGH] + zi.lowmem_reserve[MAX_NR_ZONES - 1]))
+			return;
+	}
+	MODEL(st, M_KSWAPD_UNBALANCED, "node %d is below every zone's high watermark after kswapd, with %" PRIu64
+	      " reclaimable pages still held there", nid, reclaimable);
+}
+
+/* The OOM killer never chooses OOM_SCORE_ADJ_MIN.  A victim's adj is read
+ * right after the op that killed it, before any op could change it. */
+static void check_oom_victims(struct fz_state *st)
+{
+	uint64_t kills = buddy_vm_event(st->sys, OOM_KILL);
+
+	if (kills == st->oom_kills)
+		return;
+	st->oom_kills = kills;
+	for (unsigned n = 1; n <= st->ntasks && n < 256; n++) {
+		struct buddy_task_info info;
+		if (st->task_id[n] <= 0 || st->task_killed[n] || buddy_task_info(st->sys, st->task_id[n], &info))
+			continue;
+		if (!info.oom_killed)
+			continue;
+		st->task_killed[n] = true;
+		if (info.oom_score_adj == BUDDY_OOM_SCORE_ADJ_MIN)
+			MODEL(st, M_OOM_VICTIM, "task%u (id %d, oom_score_adj -1000) was killed", n, st->task_id[n]);
+	}
+}
+
 static void op_slow(struct fz_state *st, const struct fz_op *op)
 {
 	uint32_t idx = (uint32_t)st->cur;
@@ -978,6 +1037,7 @@ static void op_slow(struct fz_state *st, const struct fz_op *op)
 		break;
 	case FZ_KSWAPD:
 		res_count(st, buddy_kswapd_run(st->sys, op->node));
+		check_kswapd_balanced(st, op->node);
 		break;
 	case FZ_RECLAIM:
 		res_count(st, buddy_try_to_free_pages(st->sys, op->gfp, (unsigned)op->order, op->node));
@@ -1056,6 +1116,7 @@ static void op_slow(struct fz_state *st, const struct fz_op *op)
 		res_ret(st, buddy_unpoison_memory(st->sys, op->pfn));
 		break;
 	case FZ_FAULT:
+		st->faults_on = op->sub;
 		if (!op->sub) {
 			res_ret(st, buddy_set_fault_injection(st->sys, NULL));
 		} else {
@@ -1248,6 +1309,8 @@ enum fz_status fz_run(const struct fz_program *p, const struct fz_run_opts *o, s
 		if (o->before_op)
 			o->before_op(o->hook_ctx, st->sys, i);
 		exec_op(st, &p->ops[i]);
+		if (!st->violated)
+			check_oom_victims(st);
 		if (!st->violated)
 			check_touched(st);
 		res->ops_run = i + 1;
