@@ -243,7 +243,7 @@ struct lruvec {
 };
 
 struct buddy_task_rec {
-	bool used;
+	_Atomic bool used;          /* read without task_lock by task_rec() */
 	char comm[16];
 	int oom_score_adj;
 	unsigned int flags;

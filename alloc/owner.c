@@ -91,10 +91,14 @@ int buddy_task_create(struct buddy_system *sys, const char *comm, int oom_score_
 		struct buddy_task_rec *t = &sys->slow->tasks[id];
 		if (t->used)
 			continue;
-		memset(t, 0, sizeof(*t));
-		t->used = true;
+		/* Field by field, used last: lock-free readers look at used. */
+		memset(t->comm, 0, sizeof(t->comm));
+		t->flags = 0;
+		atomic_store_explicit(&t->rss, 0, memory_order_relaxed);
+		atomic_store_explicit(&t->oom_killed, false, memory_order_relaxed);
 		snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "task");
 		t->oom_score_adj = oom_score_adj;
+		atomic_store_explicit(&t->used, true, memory_order_release);
 		pthread_mutex_unlock(&sys->slow->task_lock);
 		return id;
 	}

@@ -1005,12 +1005,14 @@ static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsig
 				return -EINVAL;
 			/* Claim it to keep it out; a racing free may win instead. */
 			if (atomic_compare_exchange_strong_explicit(&page->flags, &f, f | PAGE_FLAG(PG_freeing),
-								    memory_order_acquire, memory_order_relaxed))
+								    memory_order_acq_rel, memory_order_relaxed))
 				quarantine_block(sys, page, page->order);
 			return -EINVAL;
 		}
+		/* Release too: when the free is deferred to an isolator, the
+		 * owner's last use of the block must come before its free. */
 		if (atomic_compare_exchange_weak_explicit(&page->flags, &f, f | PAGE_FLAG(PG_freeing),
-							  memory_order_acquire, memory_order_relaxed))
+							  memory_order_acq_rel, memory_order_relaxed))
 			break;
 	}
 	if (f & PAGE_FLAG(PG_isolated))

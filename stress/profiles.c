@@ -189,7 +189,19 @@ static void step_mixed_orders(struct stress_thread *t)
 		unsigned int order = mixed_order(t, run->max_order);
 		int nid;
 		gfp_t gfp = mixed_gfp(t, order, &nid);
-		stress_alloc(t, gfp, order, nid, 0);
+		/* half the movable blocks belong to a mapping (they can be
+		 * migrated or reclaimed), half are plain */
+		if ((gfp & __GFP_MOVABLE) && rng_chance(t, 500)) {
+			stress_alloc_mapped(t, gfp, order, nid, rng_chance(t, 300));
+		} else {
+			/* ZONE_MOVABLE is for memory that can move: a plain
+			 * movable block stays below it (gfp_zone() of MOVABLE
+			 * without HIGHMEM is ZONE_NORMAL), as the kernel's
+			 * non-LRU movable users do */
+			if (gfp & __GFP_MOVABLE)
+				gfp &= ~__GFP_HIGHMEM;
+			stress_alloc(t, gfp, order, nid, 0);
+		}
 		return;
 	}
 	free_some(t, 100, 100, true);
@@ -223,7 +235,9 @@ static void step_fragmenter(struct stress_thread *t)
 			static const gfp_t pin[] = { GFP_KERNEL, GFP_KERNEL | __GFP_RECLAIMABLE, GFP_NOFS };
 			stress_alloc(t, pin[rng_below(t, ARRAY_SIZE(pin))], 0, -1, HELD_PINNED);
 		} else {
-			stress_alloc(t, GFP_HIGHUSER_MOVABLE, rng_chance(t, 900) ? 0 : 1, -1, 0);
+			/* movable memory is migratable memory: compaction and
+			 * offlining can move it, only the pins stay */
+			stress_alloc_mapped(t, GFP_HIGHUSER_MOVABLE, rng_chance(t, 900) ? 0 : 1, -1, rng_chance(t, 300));
 		}
 		return;
 	}
