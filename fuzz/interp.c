@@ -535,12 +535,24 @@ static void full_check(struct fz_state *st)
 }
 
 /* ---- ops ---- */
+/* The kernel's GFP_ZONE_TABLE on a 64-bit machine without highmem, written
+ * out apart from gfp.c so that the model does not trust the code it
+ * checks: -1 for the GFP_ZONE_BAD combinations. */
+static int ref_gfp_zone(gfp_t gfp)
+{
+	static const int8_t table[16] = {
+		[0x0] = ZONE_NORMAL, [0x1] = ZONE_DMA,  [0x2] = ZONE_NORMAL, [0x3] = -1,
+		[0x4] = ZONE_DMA32,  [0x5] = -1,        [0x6] = -1,          [0x7] = -1,
+		[0x8] = ZONE_NORMAL, [0x9] = ZONE_DMA,  [0xa] = ZONE_MOVABLE, [0xb] = -1,
+		[0xc] = ZONE_DMA32,  [0xd] = -1,        [0xe] = -1,          [0xf] = -1,
+	};
+	return table[gfp & 0xf];
+}
+
 static bool gfp_invalid(const struct fz_state *st, gfp_t gfp, unsigned order)
 {
-	enum zone_type z;
-
-	return order > st->p->m.max_order || (gfp & ~__GFP_BITS_MASK) || buddy_gfp_zone(gfp, &z) ||
-	       buddy_gfp_migratetype(gfp) < 0;
+	return order > st->p->m.max_order || (gfp & ~__GFP_BITS_MASK) || ref_gfp_zone(gfp) < 0 ||
+	       (gfp & (__GFP_MOVABLE | __GFP_RECLAIMABLE)) == (__GFP_MOVABLE | __GFP_RECLAIMABLE);
 }
 
 static bool pfn_in_cma(const struct fz_state *st, uint64_t pfn)
@@ -565,16 +577,17 @@ static void check_placement(struct fz_state *st, uint32_t idx, struct page *page
 	uint64_t pfn = buddy_page_to_pfn(st->sys, page);
 	unsigned order = (unsigned)op->order;
 	int nid = buddy_page_nid(page);
-	enum zone_type zone = buddy_page_zonenum(page), highest;
+	enum zone_type zone = buddy_page_zonenum(page);
+	int highest = ref_gfp_zone(op->gfp);
 
 	if (pfn & ((1ULL << order) - 1))
 		MODEL(st, M_PLACEMENT, "#%u pfn 0x%" PRIx64 " is not aligned to order %u", idx, pfn, order);
 	else if (buddy_page_order(page) != order)
 		MODEL(st, M_PLACEMENT, "#%u pfn 0x%" PRIx64 " records order %u, order %u was asked", idx, pfn,
 		      buddy_page_order(page), order);
-	else if (buddy_gfp_zone(op->gfp, &highest) == 0 && zone > highest)
+	else if (highest >= 0 && (int)zone > highest)
 		MODEL(st, M_PLACEMENT, "#%u from zone %s, above gfp_zone() %s", idx, buddy_zone_name(zone),
-		      buddy_zone_name(highest));
+		      buddy_zone_name((enum zone_type)highest));
 	else if ((op->gfp & __GFP_THISNODE) && nid != node)
 		MODEL(st, M_PLACEMENT, "#%u from node %d despite __GFP_THISNODE for node %d", idx, nid, node);
 	else if (op->nodemask && !(op->nodemask & (1ULL << nid)))
