@@ -108,6 +108,11 @@ int pcp_init_zone(struct zone *zone)
 	return 0;
 }
 
+static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp, int pindex);
+
+/* New sizes after a tunable or memory change.  A list above its new high
+ * is brought down now: the kernel leaves that to later frees and the
+ * vmstat worker, which the model does not have.  No zone lock held. */
 void zone_pcp_update(struct zone *zone)
 {
 	if (!zone->pcp)
@@ -116,6 +121,8 @@ void zone_pcp_update(struct zone *zone)
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
 		pthread_mutex_lock(&pcp->lock);
 		pcp_set_high_and_batch(zone, pcp);
+		if (pcp->high && pcp->count > pcp->high)
+			free_pcppages_bulk(zone, pcp->count - pcp->high, pcp, 0);
 		pthread_mutex_unlock(&pcp->lock);
 	}
 }
