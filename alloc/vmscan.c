@@ -7,6 +7,7 @@
  * kernel would wake it, so a run replays exactly from its inputs. */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "compaction.h"
 #include "fault_inject.h"
@@ -259,6 +260,36 @@ struct kswapd_arg {
 	int nid;
 };
 
+/* Wait for a wakeup; with a timeout (ms > 0), false when it ran out. */
+static bool kswapd_wait(struct buddy_slowpath *slow, int nid, long ms)
+{
+	struct timespec until;
+	bool woken = true;
+
+	if (ms > 0) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += ms * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+	}
+	pthread_mutex_lock(&slow->kthread_lock);
+	while (!atomic_load(&slow->kswapd_wanted[nid]) && !atomic_load(&slow->kthreads_stop)) {
+		if (ms <= 0) {
+			pthread_cond_wait(&slow->kthread_wake, &slow->kthread_lock);
+		} else if (pthread_cond_timedwait(&slow->kthread_wake, &slow->kthread_lock, &until)) {
+			woken = false;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&slow->kthread_lock);
+	return woken;
+}
+
+/* kswapd(): balance on each wakeup, then kswapd_try_to_sleep: a short nap
+ * first (HZ/10); woken during it, memory went low again quickly; still
+ * unbalanced after it, the high mark was hit quickly; either way kswapd
+ * goes on, unless its last run reclaimed nothing (it would only spin: the
+ * kernel's kswapd_failures). */
 static void *kswapd_main(void *arg)
 {
 	struct buddy_system *sys = ((struct kswapd_arg *)arg)->sys;
@@ -267,16 +298,24 @@ static void *kswapd_main(void *arg)
 
 	free(arg);
 	for (;;) {
-		pthread_mutex_lock(&slow->kthread_lock);
-		while (!atomic_load(&slow->kswapd_wanted[nid]) && !atomic_load(&slow->kthreads_stop))
-			pthread_cond_wait(&slow->kthread_wake, &slow->kthread_lock);
-		pthread_mutex_unlock(&slow->kthread_lock);
+		kswapd_wait(slow, nid, 0);
 		if (atomic_load(&slow->kthreads_stop))
 			break;
-		if (pgdat_balanced(sys, nid, (unsigned)atomic_load(&slow->kswapd_order[nid]),
-				   atomic_load(&slow->kswapd_highest_zoneidx[nid])))
-			count_vm_events(sys, KSWAPD_HIGH_WMARK_HIT_QUICKLY, 1);
-		buddy_kswapd_run(sys, nid);
+		unsigned long reclaimed = buddy_kswapd_run(sys, nid);
+		if (pgdat_balanced(sys, nid, 0, MAX_NR_ZONES - 1)) {
+			bool woken = kswapd_wait(slow, nid, 100);
+			if (atomic_load(&slow->kthreads_stop))
+				break;
+			if (woken) {
+				count_vm_events(sys, KSWAPD_LOW_WMARK_HIT_QUICKLY, 1);
+				continue;
+			}
+			if (pgdat_balanced(sys, nid, 0, MAX_NR_ZONES - 1))
+				continue; /* fully asleep until the next wakeup */
+		}
+		count_vm_events(sys, KSWAPD_HIGH_WMARK_HIT_QUICKLY, 1);
+		if (reclaimed)
+			atomic_store(&slow->kswapd_wanted[nid], true);
 	}
 	return NULL;
 }
