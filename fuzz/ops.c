@@ -171,6 +171,24 @@ void fz_machine_default(struct fz_machine *m)
 	m->zone_units[0][ZONE_NORMAL] = 4;
 }
 
+/* The header's two pageblock bits: max_order minus 1, 2 or 6 (at least 1),
+ * or max_order itself.  The deep one gives zones of 100 pageblocks and
+ * more, which reserve_highatomic_pageblock needs before it reserves. */
+uint8_t fz_pageblock_order_of(uint8_t max_order, int code)
+{
+	static const uint8_t delta[4] = { 1, 2, 6, 0 };
+	int pb = (int)max_order - delta[code & 3];
+	return (uint8_t)(pb < 1 ? 1 : pb);
+}
+
+static int code_of_pageblock(uint8_t max_order, uint8_t pageblock_order)
+{
+	for (int code = 0; code < 4; code++)
+		if (fz_pageblock_order_of(max_order, code) == pageblock_order)
+			return code;
+	return -1;
+}
+
 void fz_machine_decode(const uint8_t h[FZ_HEADER_BYTES], struct fz_machine *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -183,7 +201,7 @@ void fz_machine_decode(const uint8_t h[FZ_HEADER_BYTES], struct fz_machine *m)
 	m->cma = h[0] & 0x40;
 	m->hole = h[0] & 0x80;
 	m->max_order = (uint8_t)(10 - (h[1] & 7));
-	m->pageblock_order = (uint8_t)(m->max_order - ((((h[1] >> 3) & 3) + 1) & 3));
+	m->pageblock_order = fz_pageblock_order_of(m->max_order, (h[1] >> 3) & 3);
 	m->unit = fz_unit_pages(m->max_order, (h[1] >> 5) & 3);
 	m->ring = h[1] & 0x80;
 	m->skew = h[2] & 7;
@@ -200,14 +218,13 @@ void fz_machine_decode(const uint8_t h[FZ_HEADER_BYTES], struct fz_machine *m)
 
 void fz_machine_encode(const struct fz_machine *m, uint8_t h[FZ_HEADER_BYTES])
 {
-	int pb_delta = m->max_order - m->pageblock_order; /* 0..3 */
+	int pb_code = code_of_pageblock(m->max_order, m->pageblock_order);
 	int unit = code_of_unit(m->max_order, m->unit);
 
 	memset(h, 0, FZ_HEADER_BYTES);
 	h[0] = (uint8_t)(((m->nr_nodes - 1) & 3) | (((m->nr_cpus - 1) & 3) << 2) | (m->poison ? 0x10 : 0) |
 			 (m->no_mobility ? 0x20 : 0) | (m->cma ? 0x40 : 0) | (m->hole ? 0x80 : 0));
-	/* pageblock_order = max_order - ((code + 1) & 3): code 3 is delta 0 */
-	h[1] = (uint8_t)(((10 - m->max_order) & 7) | ((((pb_delta + 3) & 3)) << 3) | ((unit < 0 ? 0 : unit) << 5) |
+	h[1] = (uint8_t)(((10 - m->max_order) & 7) | ((pb_code < 0 ? 0 : pb_code) << 3) | ((unit < 0 ? 0 : unit) << 5) |
 			 (m->ring ? 0x80 : 0));
 	h[2] = (uint8_t)((m->skew & 7) | ((m->min_free & 7) << 3) | ((m->pcp_fraction & 3) << 6));
 	h[3] = (uint8_t)((m->wsf & 3) | (m->no_boost ? 4 : 0) | (m->cpus_on_node0 ? 8 : 0) | (m->poison ? 0x10 : 0));
@@ -227,8 +244,8 @@ bool fz_machine_valid(const struct fz_machine *m)
 	struct fz_machine back;
 
 	if (m->nr_nodes < 1 || m->nr_nodes > FZ_MAX_NODES || m->nr_cpus < 1 || m->nr_cpus > FZ_MAX_CPUS ||
-	    m->max_order < 3 || m->max_order > 10 || m->pageblock_order > m->max_order ||
-	    m->max_order - m->pageblock_order > 3 || code_of_unit(m->max_order, m->unit) < 0 || m->skew > 7 || m->min_free > 7 ||
+	    m->max_order < 3 || m->max_order > 10 || code_of_pageblock(m->max_order, m->pageblock_order) < 0 ||
+	    code_of_unit(m->max_order, m->unit) < 0 || m->skew > 7 || m->min_free > 7 ||
 	    m->pcp_fraction > 3 || m->wsf > 3)
 		return false;
 	for (int n = 0; n < FZ_MAX_NODES; n++)

@@ -43,4 +43,7 @@ uint64_t fz_varint_max(void);
 uint16_t fz_unit_pages(unsigned max_order, unsigned code);
 uint64_t fz_machine_limit(const struct fz_machine *m);
 
+/* The pageblock orders a header can hold for a max_order (code 0..3). */
+uint8_t fz_pageblock_order_of(uint8_t max_order, int code);
+
 #endif

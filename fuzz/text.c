@@ -680,9 +680,14 @@ static int parse_machine(struct parser *ps)
 	if (num_key(ps, "max_order", 3, 10, m->max_order, &v))
 		return -1;
 	m->max_order = (uint8_t)v;
-	if (num_key(ps, "pageblock_order", m->max_order >= 3 ? m->max_order - 3 : 0, m->max_order,
+	if (num_key(ps, "pageblock_order", 1, m->max_order,
 		    m->pageblock_order > m->max_order ? m->max_order : m->pageblock_order, &v))
 		return -1;
+	if (v != fz_pageblock_order_of(m->max_order, 0) && v != fz_pageblock_order_of(m->max_order, 1) &&
+	    v != fz_pageblock_order_of(m->max_order, 2) && v != fz_pageblock_order_of(m->max_order, 3))
+		return fail(ps, "pageblock_order=%lld: with max_order=%u it is %u, %u, %u or %u", (long long)v,
+			    m->max_order, fz_pageblock_order_of(m->max_order, 3), fz_pageblock_order_of(m->max_order, 0),
+			    fz_pageblock_order_of(m->max_order, 1), fz_pageblock_order_of(m->max_order, 2));
 	m->pageblock_order = (uint8_t)v;
 	if (num_key(ps, "unit", 1, 1024, fz_unit_pages(m->max_order, 0), &v))
 		return -1;
