@@ -1385,7 +1385,10 @@ enum buddy_compact_result try_to_compact_pages(struct buddy_system *sys, gfp_t g
 }
 
 /* ---- whole zones ---- */
-static void compact_node(struct buddy_system *sys, int nid, enum migrate_mode mode)
+/* Every populated zone of a node, whole: an explicit request (kthread_nid
+ * -1) or kcompactd's proactive round. */
+static void compact_node_zones(struct buddy_system *sys, int nid, enum migrate_mode mode, bool proactive,
+			       int kthread_nid)
 {
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &sys->nodes[nid]->node_zones[z];
@@ -1399,31 +1402,21 @@ static void compact_node(struct buddy_system *sys, int nid, enum migrate_mode mo
 			.ignore_skip_hint = true,
 			.whole_zone = true,
 			.gfp_mask = GFP_KERNEL,
-			.kthread_nid = -1,
+			.proactive_compaction = proactive,
+			.kthread_nid = kthread_nid,
 		};
 		compact_zone(&cc, NULL);
 	}
 }
 
+static void compact_node(struct buddy_system *sys, int nid, enum migrate_mode mode)
+{
+	compact_node_zones(sys, nid, mode, false, -1);
+}
+
 static void proactive_compact_node(struct buddy_system *sys, int nid, int kthread_nid)
 {
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &sys->nodes[nid]->node_zones[z];
-		if (!populated_zone(zone))
-			continue;
-		struct compact_control cc = {
-			.sys = sys,
-			.zone = zone,
-			.order = -1,
-			.mode = MIGRATE_SYNC_LIGHT,
-			.ignore_skip_hint = true,
-			.whole_zone = true,
-			.gfp_mask = GFP_KERNEL,
-			.proactive_compaction = true,
-			.kthread_nid = kthread_nid,
-		};
-		compact_zone(&cc, NULL);
-	}
+	compact_node_zones(sys, nid, MIGRATE_SYNC_LIGHT, true, kthread_nid);
 }
 
 /* ---- kcompactd ---- */

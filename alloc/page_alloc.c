@@ -327,7 +327,7 @@ void page_clear_allocated_set(struct zone *zone, struct page *page, unsigned int
 	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
 }
 
-static void prep_compound_page(struct buddy_system *sys, struct page *page, unsigned int order)
+static void prep_compound_page(struct page *page, unsigned int order)
 {
 	set_page_flag(page, PG_head);
 	for (uint32_t i = 1; i < (1U << order); i++) {
@@ -335,7 +335,6 @@ static void prep_compound_page(struct buddy_system *sys, struct page *page, unsi
 		set_page_flag(tail, PG_tail);
 		tail->head_offset = i;
 	}
-	(void)sys;
 }
 
 /* ---- rmqueue ---- */
@@ -835,7 +834,7 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
 		backing_on_alloc(sys, pfn, order, gfp & __GFP_ZERO);
 	}
 	if (gfp & __GFP_COMP && order)
-		prep_compound_page(sys, page, order);
+		prep_compound_page(page, order);
 	return true;
 }
 
