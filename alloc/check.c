@@ -168,6 +168,9 @@ struct checker {
 	size_t nr_blk, cap_blk;
 	bool blk_lost;   /* out of memory: the overlap and merge checks are skipped */
 	bool corrupt;    /* some list of this zone could not be walked to its end */
+	bool local;      /* BUDDY_CHECK_TOUCHED: blocks are judged where they lie, not collected */
+	int held_cpu;    /* local: the one CPU whose pcp lock is held, -1 for all */
+	bool zone_held;  /* local: zone->lock is held */
 	int nid;         /* the node a report names when no zone is set (the LRU pass) */
 	/* Full scope only. */
 	uint64_t *lru_pfns;       /* heads on the node's LRU lists inside the zone, sorted */
@@ -219,7 +222,7 @@ static void report(struct checker *c, enum invariant_id id, int cpu, uint64_t pf
 
 static void add_blk(struct checker *c, const struct blk *b)
 {
-	if (c->blk_lost)
+	if (c->blk_lost || c->local)
 		return;
 	if (c->nr_blk == c->cap_blk) {
 		size_t cap = c->cap_blk ? c->cap_blk * 2 : 256;
@@ -1295,6 +1298,390 @@ static void check_zone_locked(struct checker *c, struct zone *zone, bool walk)
 		check_isolation_states(c);
 }
 
+
+/* ---- the incremental check (BUDDY_CHECK_TOUCHED) ----
+ * The list helpers log every pfn whose free-list or pcp-list state changed
+ * (struct touch_log).  Each logged block that is still listed is judged on
+ * its own and against its neighbourhood: its flags, order, geometry and
+ * type, the links around it, its buddy, and every block it could overlap
+ * (the aligned blocks that contain it, and every page it contains: listed
+ * blocks are naturally aligned, so a block sharing a page with it is one or
+ * the other).  The counters are compared with each other rather than with a
+ * walk.  So the cost follows what the step did, not the size of the zone; a
+ * drift that keeps the counters consistent with each other is left to the
+ * zone walk (BUDDY_CHECK_ZONE), which callers run at intervals.  A log
+ * that overflowed is replaced by that walk. */
+
+/* Can n be dereferenced as a list node of this zone's lists or pages? */
+static bool node_known(const struct checker *c, const struct list_head *n)
+{
+	const struct zone *zone = c->zone;
+	uintptr_t p = (uintptr_t)n;
+
+	if (node_is_page(c->sys, n))
+		return true;
+	if (p >= (uintptr_t)&zone->free_area[0] && p < (uintptr_t)&zone->free_area[MAX_PAGE_ORDER_LIMIT + 1])
+		return true;
+	return zone->pcp && p >= (uintptr_t)zone->pcp && p < (uintptr_t)(zone->pcp + c->sys->nr_cpus);
+}
+
+static void check_links(struct checker *c, struct page *page, int cpu, uint64_t pfn, int order, const char *what)
+{
+	struct list_head *n = &page->lru;
+
+	if (!n->next || !n->prev) {
+		report(c, INV_LIST_CORRUPT, cpu, pfn, order, "%s head is marked listed but is unlinked", what);
+		return;
+	}
+	if (!node_known(c, n->next) || !node_known(c, n->prev)) {
+		report(c, INV_LIST_CORRUPT, cpu, pfn, order, "%s head links outside the zone's lists and pages", what);
+		return;
+	}
+	if (n->next->prev != n || n->prev->next != n)
+		report(c, INV_LIST_CORRUPT, cpu, pfn, order, "%s head: next->prev or prev->next does not lead back", what);
+}
+
+/* The head of a listed block (free or pcp) at pfn, or NULL.  The flags
+ * change only under the locks the check holds. */
+static struct page *listed_head(struct checker *c, uint64_t pfn, uint32_t *flags)
+{
+	const struct zone *zone = c->zone;
+
+	if (pfn < zone->zone_start_pfn || pfn >= zone_end(zone))
+		return NULL;
+	struct page *page = pfn_to_page(c->sys, pfn);
+	uint32_t f = page_flags(page);
+	if (!(f & (PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))))
+		return NULL;
+	*flags = f;
+	return page;
+}
+
+static void describe_listed(const struct page *page, uint32_t f, uint64_t pfn, char *buf, size_t len)
+{
+	if (f & PAGE_FLAG(PG_buddy))
+		snprintf(buf, len, "free block 0x%" PRIx64 " order %u (%s)", pfn, (unsigned)page->order,
+			 mt_label(page->free_mt));
+	else
+		snprintf(buf, len, "pcp block 0x%" PRIx64 " order %u (cpu %u)", pfn, (unsigned)page->order,
+			 (unsigned)page->pcp_cpu);
+}
+
+/* Every listed block sharing a page with [pfn, pfn + 2^order). */
+static void check_overlap_local(struct checker *c, struct page *page, uint32_t f, uint64_t pfn, unsigned int order)
+{
+	struct buddy_system *sys = c->sys;
+	char a[96], b[96];
+	int cpu = (f & PAGE_FLAG(PG_pcp)) ? page->pcp_cpu : -1;
+
+	for (unsigned int j = order + 1; j <= sys->max_order; j++) {
+		uint64_t q = pfn & ~((1ULL << j) - 1);
+		uint32_t g;
+		struct page *other = listed_head(c, q, &g);
+		if (other && q != pfn && other->order >= j) {
+			describe_listed(page, f, pfn, a, sizeof(a));
+			describe_listed(other, g, q, b, sizeof(b));
+			report(c, INV_PAGE_DOUBLE_LISTED, cpu, pfn, (int)order, "%s overlaps %s", a, b);
+			return;
+		}
+	}
+	uint64_t end = pfn + (1ULL << order);
+	for (uint64_t q = pfn + 1; q < end; q++) {
+		uint32_t g;
+		struct page *other = listed_head(c, q, &g);
+		if (other) {
+			describe_listed(page, f, pfn, a, sizeof(a));
+			describe_listed(other, g, q, b, sizeof(b));
+			report(c, INV_PAGE_DOUBLE_LISTED, cpu, pfn, (int)order, "%s overlaps %s", a, b);
+			return;
+		}
+	}
+}
+
+/* check_unmerged for one block. */
+static void check_buddy_local(struct checker *c, uint64_t pfn, unsigned int order)
+{
+	struct buddy_system *sys = c->sys;
+	uint64_t size = 1ULL << order, bpfn = pfn ^ size, bad;
+	uint32_t g;
+
+	if (order >= sys->max_order || range_outside(c, bpfn, bpfn + size, &bad))
+		return;
+	struct page *buddy = listed_head(c, bpfn, &g);
+	if (!buddy || !(g & PAGE_FLAG(PG_buddy)) || buddy->order != order)
+		return;
+	if (order >= sys->pageblock_order) {
+		int a = get_pfnblock_migratetype(sys, pfn), b = get_pfnblock_migratetype(sys, bpfn);
+		if (a != b && (!migratetype_is_mergeable(a) || !migratetype_is_mergeable(b)))
+			return;
+	}
+	report(c, INV_BUDDY_UNMERGED, -1, pfn < bpfn ? pfn : bpfn, (int)order,
+	       "buddy 0x%" PRIx64 " is free at the same order", pfn < bpfn ? bpfn : pfn);
+}
+
+static void check_touched_pfn(struct checker *c, uint64_t pfn)
+{
+	struct buddy_system *sys = c->sys;
+	uint32_t f;
+	struct page *page = listed_head(c, pfn, &f);
+
+	if (!page)
+		return;
+	/* Judge only what the held locks keep still: a block on another
+	 * CPU's pcp, or a free block without the zone lock, may be changing. */
+	if ((f & PAGE_FLAG(PG_buddy)) && !c->zone_held)
+		return;
+	if ((f & PAGE_FLAG(PG_pcp)) && c->held_cpu >= 0 &&
+	    atomic_load_explicit(&page->pcp_cpu, memory_order_relaxed) != (unsigned)c->held_cpu)
+		return;
+	unsigned int order = page->order;
+	if (f & PAGE_FLAG(PG_buddy)) {
+		if (order > sys->max_order) {
+			report(c, INV_BLOCK_BAD_ORDER, -1, pfn, (int)order, "free block above MAX_PAGE_ORDER %u",
+			       sys->max_order);
+			return;
+		}
+		if (page->free_mt >= MIGRATE_TYPES) {
+			report(c, INV_BUDDY_FLAGS, -1, pfn, (int)order, "free head records list type %u", page->free_mt);
+			return;
+		}
+		check_free_block(c, page, order, page->free_mt);
+		check_links(c, page, -1, pfn, (int)order, "free");
+		if (c->found)
+			return;
+		check_buddy_local(c, pfn, order);
+	} else {
+		int cpu = page->pcp_cpu;
+		if (cpu >= sys->nr_cpus || page->pcp_mt >= MIGRATE_PCPTYPES || order > sys->max_order ||
+		    !pcp_allowed_order(sys, order)) {
+			report(c, INV_PCP_FLAGS, cpu, pfn, (int)order, "pcp head records cpu %d, type %u, order %u", cpu,
+			       page->pcp_mt, order);
+			return;
+		}
+		check_pcp_block(c, page, cpu, order_to_pindex(sys, page->pcp_mt, order));
+		check_links(c, page, cpu, pfn, (int)order, "pcp");
+		if (c->found)
+			return;
+	}
+	check_overlap_local(c, page, f, pfn, order);
+}
+
+/* A pageblock changed type: every free block in it must have moved to the
+ * matching list, including a larger block that contains it. */
+static void check_touched_pageblock(struct checker *c, uint64_t pb)
+{
+	struct buddy_system *sys = c->sys;
+	uint64_t start = pb & ~((uint64_t)sys->pageblock_nr_pages - 1), end = start + sys->pageblock_nr_pages;
+
+	for (unsigned int j = sys->pageblock_order + 1; j <= sys->max_order; j++)
+		check_touched_pfn(c, start & ~((1ULL << j) - 1));
+	for (uint64_t pfn = start; pfn < end && !c->found; pfn++)
+		check_touched_pfn(c, pfn);
+}
+
+/* The counters against each other and against which lists are empty.  The
+ * free-list counters need the zone lock, and return the free pages they
+ * make in every type. */
+static long check_free_counters_local(struct checker *c)
+{
+	struct buddy_system *sys = c->sys;
+	struct zone *zone = c->zone;
+	long per_mt[MIGRATE_TYPES] = { 0 };
+
+	for (unsigned int o = 0; o <= MAX_PAGE_ORDER_LIMIT; o++) {
+		const struct free_area *area = &zone->free_area[o];
+		unsigned long sum = 0;
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			unsigned long n = atomic_load_explicit(&area->nr_free_mt[mt], memory_order_relaxed);
+			bool empty = list_empty(&area->free_list[mt]);
+			if (empty != (n == 0) || (o > sys->max_order && n))
+				report(c, INV_NR_FREE_MISMATCH, -1, UINT64_MAX, (int)o,
+				       "nr_free_mt[%s] is %lu but the list is %s", mt_label(mt), n,
+				       empty ? "empty" : "not empty");
+			sum += n;
+			per_mt[mt] += (long)(n << o);
+		}
+		unsigned long nr = atomic_load_explicit(&area->nr_free, memory_order_relaxed);
+		if (nr != sum)
+			report(c, INV_NR_FREE_MISMATCH, -1, UINT64_MAX, (int)o,
+			       "nr_free is %lu, nr_free_mt sums to %lu", nr, sum);
+	}
+	long free_total = 0, counted = 0;
+	for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+		long v = atomic_load_explicit(&zone->free_pages_mt[mt], memory_order_relaxed);
+		if (v != per_mt[mt])
+			report(c, INV_FREE_COUNT_MISMATCH, -1, UINT64_MAX, -1,
+			       "free_pages_mt[%s] is %ld, nr_free_mt of every order makes %ld pages", mt_label(mt), v,
+			       per_mt[mt]);
+		free_total += per_mt[mt];
+		if (!is_migrate_isolate(mt))
+			counted += per_mt[mt];
+	}
+	if (zone_page_state(zone, NR_FREE_PAGES) != counted)
+		report(c, INV_FREE_COUNT_MISMATCH, -1, UINT64_MAX, -1,
+		       "NR_FREE_PAGES is %ld, the free counts outside ISOLATE make %ld",
+		       zone_page_state(zone, NR_FREE_PAGES), counted);
+	if (zone_page_state(zone, NR_FREE_CMA_PAGES) != per_mt[MIGRATE_CMA])
+		report(c, INV_FREE_COUNT_MISMATCH, -1, UINT64_MAX, -1, "NR_FREE_CMA_PAGES is %ld, the CMA counts make %ld",
+		       zone_page_state(zone, NR_FREE_CMA_PAGES), per_mt[MIGRATE_CMA]);
+	long ha = atomic_load_explicit(&zone->nr_free_highatomic, memory_order_relaxed);
+	if (ha != per_mt[MIGRATE_HIGHATOMIC])
+		report(c, INV_FREE_COUNT_MISMATCH, -1, UINT64_MAX, -1,
+		       "nr_free_highatomic is %ld, the HighAtomic counts make %ld", ha, per_mt[MIGRATE_HIGHATOMIC]);
+	return free_total;
+}
+
+/* One CPU's pcp counters, its pcp lock held; returns its count. */
+static long check_pcp_counters_local(struct checker *c, int cpu)
+{
+	struct buddy_system *sys = c->sys;
+	struct per_cpu_pages *pcp = &c->zone->pcp[cpu];
+	long lists = 0;
+
+	for (int pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+		if (list_empty(&pcp->lists[pindex]) != (pcp->list_pages[pindex] == 0))
+			report(c, INV_PCP_COUNT_MISMATCH, cpu, UINT64_MAX, (int)pindex_to_order(sys, pindex),
+			       "list_pages[%d] is %d but the list is %s", pindex, pcp->list_pages[pindex],
+			       pcp->list_pages[pindex] ? "empty" : "not empty");
+		lists += pcp->list_pages[pindex];
+	}
+	if (pcp->count != lists)
+		report(c, INV_PCP_COUNT_MISMATCH, cpu, UINT64_MAX, -1, "count is %d, list_pages sum to %ld", pcp->count,
+		       lists);
+	long limit = (pcp->high > pcp->high_max ? pcp->high : pcp->high_max) + pcp_refill_allowance(sys, pcp);
+	if (pcp->count > limit)
+		report(c, INV_PCP_OVER_HIGH, cpu, UINT64_MAX, -1, "count %d is above %ld (high %d, high_max %d, batch %d)",
+		       pcp->count, limit, pcp->high, pcp->high_max, pcp->batch);
+	return pcp->count;
+}
+
+/* The sums over the whole zone: every lock of the zone held. */
+static void check_zone_sums_local(struct checker *c, long free_total, long pcp_total)
+{
+	struct zone *zone = c->zone;
+	long pcp = zone_page_state(zone, NR_ZONE_PCP);
+
+	if (zone->pcp && pcp != pcp_total)
+		report(c, INV_PCP_COUNT_MISMATCH, -1, UINT64_MAX, -1, "NR_ZONE_PCP is %ld, the pcp counts sum to %ld", pcp,
+		       pcp_total);
+	long alloc = zone_page_state(zone, NR_ZONE_ALLOCATED), quar = zone_page_state(zone, NR_ZONE_QUARANTINED);
+	long iso = zone_page_state(zone, NR_ZONE_ISOLATED), poison = zone_page_state(zone, NR_ZONE_HWPOISON);
+	long sum = free_total + pcp + alloc + quar + iso + poison;
+	if (sum != (long)zone->present_pages)
+		report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
+		       "free %ld + pcp %ld + allocated %ld + quarantined %ld + isolated %ld + hwpoison %ld = %ld,"
+		       " present %" PRIu64,
+		       free_total, pcp, alloc, quar, iso, poison, sum, zone->present_pages);
+	long offline = zone_page_state(zone, NR_ZONE_OFFLINE);
+	if ((long)zone->present_pages + offline != (long)zone->initial_present_pages)
+		report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
+		       "present %" PRIu64 " + offline %ld differ from the %" PRIu64 " pages present at creation",
+		       zone->present_pages, offline, zone->initial_present_pages);
+}
+
+static void clear_touch_logs(struct zone *zone, int nr_cpus)
+{
+	atomic_store_explicit(&zone->touched.n, 0, memory_order_relaxed);
+	for (int cpu = 0; zone->pcp && cpu < nr_cpus; cpu++)
+		atomic_store_explicit(&zone->pcp[cpu].touched.n, 0, memory_order_relaxed);
+	atomic_store_explicit(&zone->pb_touched_n, 0, memory_order_relaxed);
+}
+
+static void check_log(struct checker *c, const struct touch_log *log)
+{
+	unsigned int n = touch_log_len(log);
+
+	for (unsigned int i = 0; i < n && !c->found; i++)
+		check_touched_pfn(c, log->pfn[i]);
+}
+
+/* The zone's free-list and pageblock logs, zone->lock held. */
+static long check_zone_logs(struct checker *c, unsigned int pb_n)
+{
+	struct zone *zone = c->zone;
+
+	check_log(c, &zone->touched);
+	for (unsigned int i = 0; i < pb_n && !c->found; i++)
+		check_touched_pageblock(c, atomic_load_explicit(&zone->pb_touched[i], memory_order_relaxed));
+	long free_total = check_free_counters_local(c);
+	if (pb_n)
+		check_pageblock_counts(c);
+	return free_total;
+}
+
+/* Every CPU's logs and the zone's: all of the zone's locks held. */
+static void check_zone_touched_locked(struct checker *c, struct zone *zone)
+{
+	struct buddy_system *sys = c->sys;
+	unsigned int pb_n = atomic_load_explicit(&zone->pb_touched_n, memory_order_relaxed);
+	bool overflow = touch_log_len(&zone->touched) > TOUCH_LOG_CAP || pb_n > PB_TOUCH_LOG_CAP;
+
+	for (int cpu = 0; zone->pcp && cpu < sys->nr_cpus; cpu++)
+		overflow |= touch_log_len(&zone->pcp[cpu].touched) > TOUCH_LOG_CAP;
+	if (overflow || !sys->track_touched) {
+		check_zone_locked(c, zone, false);
+		clear_touch_logs(zone, sys->nr_cpus);
+		return;
+	}
+	set_zone(c, zone);
+	c->local = true;
+	c->held_cpu = -1;
+	c->zone_held = true;
+	for (int cpu = 0; zone->pcp && cpu < sys->nr_cpus; cpu++)
+		check_log(c, &zone->pcp[cpu].touched);
+	long free_total = check_zone_logs(c, pb_n), pcp_total = 0;
+	for (int cpu = 0; zone->pcp && cpu < sys->nr_cpus; cpu++)
+		pcp_total += check_pcp_counters_local(c, cpu);
+	check_zone_sums_local(c, free_total, pcp_total);
+	c->local = false;
+	clear_touch_logs(zone, sys->nr_cpus);
+}
+
+/* One CPU's log, and the zone's when it holds anything: only that CPU's
+ * pcp lock, and the zone lock when needed, so that a check after every step
+ * of one CPU does not stop the others.  The sums over every CPU wait for
+ * a check that holds all the locks. */
+static void check_zone_touched_cpu(struct checker *c, struct zone *zone, int cpu)
+{
+	struct buddy_system *sys = c->sys;
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+
+	pthread_mutex_lock(&pcp->lock);
+	unsigned int pb_n = atomic_load_explicit(&zone->pb_touched_n, memory_order_relaxed);
+	bool zone_work = touch_log_len(&zone->touched) || pb_n;
+	if (zone_work) {
+		pthread_mutex_lock(&zone->lock);
+		pb_n = atomic_load_explicit(&zone->pb_touched_n, memory_order_relaxed);
+	}
+	bool overflow = touch_log_len(&pcp->touched) > TOUCH_LOG_CAP ||
+			(zone_work && (touch_log_len(&zone->touched) > TOUCH_LOG_CAP || pb_n > PB_TOUCH_LOG_CAP));
+	if (overflow || !sys->track_touched) {
+		if (zone_work)
+			pthread_mutex_unlock(&zone->lock);
+		pthread_mutex_unlock(&pcp->lock);
+		lock_zone_all(zone, sys->nr_cpus);
+		check_zone_locked(c, zone, false);
+		clear_touch_logs(zone, sys->nr_cpus);
+		unlock_zone_all(zone, sys->nr_cpus);
+		return;
+	}
+	set_zone(c, zone);
+	c->local = true;
+	c->held_cpu = cpu;
+	c->zone_held = zone_work;
+	check_log(c, &pcp->touched);
+	check_pcp_counters_local(c, cpu);
+	atomic_store_explicit(&pcp->touched.n, 0, memory_order_relaxed);
+	if (zone_work) {
+		check_zone_logs(c, pb_n);
+		atomic_store_explicit(&zone->touched.n, 0, memory_order_relaxed);
+		atomic_store_explicit(&zone->pb_touched_n, 0, memory_order_relaxed);
+		pthread_mutex_unlock(&zone->lock);
+	}
+	c->local = false;
+	pthread_mutex_unlock(&pcp->lock);
+}
+
 static struct zone *get_zone(struct buddy_system *sys, int nid, int zid)
 {
 	if (nid < 0 || nid >= sys->nr_nodes || zid < 0 || zid >= MAX_NR_ZONES || !sys->nodes[nid])
@@ -1520,6 +1907,20 @@ size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int n
 			break;
 		lock_zone_all(zone, sys->nr_cpus);
 		check_zone_locked(&c, zone, false);
+		clear_touch_logs(zone, sys->nr_cpus);
+		unlock_zone_all(zone, sys->nr_cpus);
+		break;
+	}
+	case BUDDY_CHECK_TOUCHED: {
+		struct zone *zone = get_zone(sys, nid, (int)zone_id);
+		if (!zone)
+			break;
+		if (cpu >= 0 && cpu < sys->nr_cpus && zone->pcp) {
+			check_zone_touched_cpu(&c, zone, cpu);
+			break;
+		}
+		lock_zone_all(zone, sys->nr_cpus);
+		check_zone_touched_locked(&c, zone);
 		unlock_zone_all(zone, sys->nr_cpus);
 		break;
 	}
@@ -1567,6 +1968,7 @@ size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int n
 					collect_lru_zone(&c, n, zone, lru_sound);
 				}
 				check_zone_locked(&c, zone, true);
+				clear_touch_logs(zone, sys->nr_cpus);
 				c.lru_known = false;
 				if (lv)
 					pthread_mutex_unlock(&lv->lock);
@@ -1580,6 +1982,24 @@ size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int n
 	if (res)
 		res->count = c.found;
 	return c.found;
+}
+
+void buddy_check_track(struct buddy_system *sys, bool on)
+{
+	if (!sys)
+		return;
+	/* Logs from before tracking began would be stale: start empty. */
+	for (int nid = 0; nid < sys->nr_nodes; nid++) {
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = get_zone(sys, nid, z);
+			if (!zone)
+				continue;
+			lock_zone_all(zone, sys->nr_cpus);
+			clear_touch_logs(zone, sys->nr_cpus);
+			unlock_zone_all(zone, sys->nr_cpus);
+		}
+	}
+	sys->track_touched = on;
 }
 
 /* ---- formatting ---- */

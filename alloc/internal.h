@@ -69,9 +69,13 @@ struct page {
 	uint8_t pcp_mt;         /* migratetype cached when on a pcp list (kernel: page->index) */
 	uint8_t nid;
 	uint8_t zid;
-	uint16_t pcp_cpu;       /* which CPU's pcp holds the block */
+	/* Which CPU's pcp holds the block, PCP_CPU_NONE off the pcp lists:
+	 * written only under that CPU's pcp lock, so a checker holding one
+	 * CPU's lock can tell its own blocks from blocks in flight elsewhere
+	 * (atomic for that unlocked peek). */
+	_Atomic uint16_t pcp_cpu;
 	_Atomic uint8_t alloc_mt; /* migratetype the allocation asked for */
-	uint8_t reserved0;
+	uint8_t free_mt;        /* free list type while PG_buddy: what the list helper used, for the checker */
 	uint32_t head_offset;   /* tail pages: pfn - head pfn */
 	uint32_t owner;         /* owning task id (slow path / OOM); 0 none */
 	void *mapping;          /* owner mapping (movable/reclaimable ops) */
@@ -111,6 +115,34 @@ static inline void clear_page_flag(struct page *p, int bit)
 #define NR_PCP_THP 2
 #define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
 
+/* The pfns whose list state changed since the checker last looked
+ * (buddy_check(BUDDY_CHECK_TOUCHED)), kept only while sys->track_touched
+ * is on.  Written under the lock of the lists it records: zone->lock for a
+ * zone's free lists, pcp->lock for one CPU's pcp lists.  n keeps counting
+ * past the capacity, so the checker knows it must walk the zone instead. */
+#define TOUCH_LOG_CAP 256
+struct touch_log {
+	_Atomic unsigned int n;  /* atomic only so the checker may peek without the lock */
+	uint64_t pfn[TOUCH_LOG_CAP];
+};
+
+static inline void touch_log_add(struct touch_log *log, uint64_t pfn)
+{
+	unsigned int n = atomic_load_explicit(&log->n, memory_order_relaxed);
+
+	if (n < TOUCH_LOG_CAP)
+		log->pfn[n] = pfn;
+	if (n != UINT32_MAX)
+		atomic_store_explicit(&log->n, n + 1, memory_order_relaxed);
+}
+
+static inline unsigned int touch_log_len(const struct touch_log *log)
+{
+	return atomic_load_explicit(&((struct touch_log *)log)->n, memory_order_relaxed);
+}
+
+#define PCP_CPU_NONE 0xffffu
+
 struct per_cpu_pages {
 	pthread_mutex_t lock;
 	int count;               /* pages on all lists */
@@ -121,6 +153,7 @@ struct per_cpu_pages {
 	bool fixed;              /* high/batch set by the user */
 	struct list_head lists[NR_PCP_LISTS];
 	int list_pages[NR_PCP_LISTS]; /* pages on each list, for the checker and pagesets output */
+	struct touch_log touched;
 };
 
 /* ---- zone ---- */
@@ -190,6 +223,14 @@ struct zone {
 	uint64_t compact_cached_migrate_pfn[2];       /* async, sync */
 	bool compact_blockskip_flush;
 	uint64_t initial_present_pages;               /* present at creation: offline + present stays equal */
+	/* The checker's incremental view (see struct touch_log): free-list
+	 * changes under zone->lock, and the pageblocks whose type changed.
+	 * Pageblock types may change under other locks (hotplug, CMA), so
+	 * that log is atomic: a slot index taken by fetch_add. */
+	struct touch_log touched;
+#define PB_TOUCH_LOG_CAP 16
+	_Atomic unsigned int pb_touched_n;
+	_Atomic uint64_t pb_touched[PB_TOUCH_LOG_CAP];
 };
 
 static inline bool populated_zone(const struct zone *z) { return z->present_pages != 0; }
@@ -290,6 +331,7 @@ struct buddy_system {
 	int nr_cpus;
 	int nr_online_nodes;           /* nodes with memory */
 	struct pglist_data *nodes[BUDDY_MAX_NODES];
+	bool track_touched;            /* keep the touch logs (buddy_check_track) */
 	uint64_t max_pfn;              /* one past the highest pfn */
 	struct page *mem_map;          /* max_pfn records, mapped lazily */
 	size_t mem_map_bytes;

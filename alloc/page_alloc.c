@@ -28,7 +28,10 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 	counter_add_locked(&area->nr_free_mt[mt], 1);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
 	set_page_order(page, order);
+	page->free_mt = (uint8_t)mt;
 	set_page_flag(page, PG_buddy);
+	if (zone->sys->track_touched)
+		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
 
 void __del_from_free_list(struct zone *zone, struct page *page, unsigned int order, int mt)
@@ -41,6 +44,8 @@ void __del_from_free_list(struct zone *zone, struct page *page, unsigned int ord
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], -(1L << order));
+	if (zone->sys->track_touched)
+		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
 
 void account_freepages(struct zone *zone, long nr_pages, int mt)

@@ -27,6 +27,15 @@ void set_pageblock_migratetype(struct buddy_system *sys, uint64_t pfn, int mt)
 	while (!atomic_compare_exchange_weak_explicit(w, &old, (uint8_t)((old & ~PB_MIGRATE_MASK) | (unsigned)mt),
 						      memory_order_relaxed, memory_order_relaxed))
 		;
+	if (sys->track_touched && (old & PB_MIGRATE_MASK) != (unsigned)mt) {
+		const struct page *page = pfn_to_page(sys, pfn);
+		if (page->nid < sys->nr_nodes && sys->nodes[page->nid] && page->zid < MAX_NR_ZONES) {
+			struct zone *zone = page_zone(sys, page);
+			unsigned int slot = atomic_fetch_add_explicit(&zone->pb_touched_n, 1, memory_order_relaxed);
+			if (slot < PB_TOUCH_LOG_CAP)
+				atomic_store_explicit(&zone->pb_touched[slot], pfn, memory_order_relaxed);
+		}
+	}
 }
 
 void change_pageblock_range(struct buddy_system *sys, uint64_t pfn, unsigned int order, int mt)

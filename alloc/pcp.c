@@ -151,10 +151,12 @@ static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, 
 		set_page_flag(page, PG_pcp);
 	set_page_order(page, order);
 	page->pcp_mt = (uint8_t)mt;
-	page->pcp_cpu = (uint16_t)cpu;
+	atomic_store_explicit(&page->pcp_cpu, (uint16_t)cpu, memory_order_relaxed);
 	pcp->list_pages[pindex] += 1 << order;
 	pcp->count += 1 << order;
 	mod_zone_page_state(zone, NR_ZONE_PCP, 1L << order);
+	if (zone->sys->track_touched)
+		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
 }
 
 static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct page *page, int pindex)
@@ -164,9 +166,12 @@ static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct pa
 	/* PG_pcp is cleared by the next owner of the block: page_set_allocated
 	 * for an allocation, free_pcppages_bulk before the buddy lists. */
 	list_del(&page->lru);
+	atomic_store_explicit(&page->pcp_cpu, PCP_CPU_NONE, memory_order_relaxed);
 	pcp->list_pages[pindex] -= 1 << order;
 	pcp->count -= 1 << order;
 	mod_zone_page_state(zone, NR_ZONE_PCP, -(1L << order));
+	if (zone->sys->track_touched)
+		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
 }
 
 /* rmqueue_bulk(): count blocks from the zone onto one pcp list. */

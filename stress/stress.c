@@ -126,15 +126,29 @@ static void step_check(struct stress_thread *t)
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			if (!(t->touch_all ? run->populated[nid][z] : nid == t->touch_nid && z == t->touch_zone))
 				continue;
-			t->checks_zone++;
-			if (buddy_check(run->sys, BUDDY_CHECK_ZONE, nid, (enum zone_type)z, 0, &res)) {
+			/* What the step changed, every step; the whole zone (its
+			 * lists against its counters) every walk_interval steps. */
+			uint64_t w = run->opts.walk_interval;
+			bool walk = w <= 1 || (t->step + 1) % w == 0;
+			if (walk)
+				t->checks_zone++;
+			else
+				t->checks_touched++;
+			/* A step on one CPU checks that CPU's log (its pcp lock only,
+			 * so the other CPUs go on); one that touched everything
+			 * checks every CPU's log under all the zone's locks. */
+			int cpu = t->touch_all ? -1 : t->touch_cpu >= 0 ? t->touch_cpu : t->cpu;
+			if (buddy_check(run->sys, walk ? BUDDY_CHECK_ZONE : BUDDY_CHECK_TOUCHED, nid, (enum zone_type)z, cpu,
+					&res)) {
 				t->failed = true;
-				record_check_violation(run, t->id, t->step, "zone check after the step", &res);
+				record_check_violation(run, t->id, t->step,
+						       walk ? "zone walk after the step" : "check of what the step changed",
+						       &res);
 				return;
 			}
 		}
 	}
-	/* The zone scope walks every CPU's pcp lists of its zone: a separate
+	/* Both zone scopes cover every CPU's pcp lists of the zone: a separate
 	 * pcp check is only needed when the step touched no known zone (a
 	 * failed allocation, a local drain, a CPU switch). */
 	if (t->touch_pcp && t->touch_zone < 0 && !t->touch_all) {
@@ -311,6 +325,9 @@ static void usage(FILE *out)
 		"  --seed S              seed (default 1); seed + profile + --threads 1 replay exactly\n"
 		"  --check-interval K    full check at a barrier every K steps (default 2000; 0 off)\n"
 		"  --no-step-check       skip the zone and pcp check after every step\n"
+		"  --walk-interval W     the per-step check walks the touched zone's lists every W\n"
+		"                        steps and checks only what changed in between (default 1024;\n"
+		"                        1: walk after every step)\n"
 		"  --fault SPEC          fault injection: prob=P,interval=N,times=T,min_order=O,\n"
 		"                        ignore_gfp_wait=0|1,ignore_gfp_highmem=0|1,compact=P,eagain=P,reclaim=P\n"
 		"  --topology T          two-node (default), small, or a topology file\n"
@@ -415,7 +432,7 @@ static int parse_fault(const char *spec, struct buddy_fault_attr *a, uint64_t se
 
 static int parse_args(int argc, char **argv, struct stress_opts *o)
 {
-	enum { O_CHECK = 256, O_NOSTEP, O_FAULT, O_TOPO, O_PAGES, O_INTEG, O_NOPOISON, O_REPORT, O_STATUS,
+	enum { O_CHECK = 256, O_WALK, O_NOSTEP, O_FAULT, O_TOPO, O_PAGES, O_INTEG, O_NOPOISON, O_REPORT, O_STATUS,
 	       O_PLAIN, O_LIVE, O_LIST, O_REQFAULT, O_SOAK, O_SELFTEST };
 	static const struct option longopts[] = {
 		{ "profile", required_argument, NULL, 'p' },
@@ -426,6 +443,7 @@ static int parse_args(int argc, char **argv, struct stress_opts *o)
 		{ "seed", required_argument, NULL, 's' },
 		{ "check-interval", required_argument, NULL, O_CHECK },
 		{ "no-step-check", no_argument, NULL, O_NOSTEP },
+		{ "walk-interval", required_argument, NULL, O_WALK },
 		{ "fault", required_argument, NULL, O_FAULT },
 		{ "topology", required_argument, NULL, O_TOPO },
 		{ "pages", required_argument, NULL, O_PAGES },
@@ -452,6 +470,7 @@ static int parse_args(int argc, char **argv, struct stress_opts *o)
 	o->cpus = 0;
 	o->seed = 1;
 	o->check_interval = 2000;
+	o->walk_interval = 1024;
 	o->step_check = true;
 	o->topology = "two-node";
 	o->pages = 32768;
@@ -504,6 +523,12 @@ static int parse_args(int argc, char **argv, struct stress_opts *o)
 			break;
 		case O_NOSTEP:
 			o->step_check = false;
+			break;
+		case O_WALK:
+			if (parse_u64(optarg, &o->walk_interval)) {
+				fprintf(stderr, "stress: --walk-interval takes a count\n");
+				return -1;
+			}
 			break;
 		case O_FAULT:
 			fault_spec = optarg;
@@ -635,6 +660,8 @@ static void rerun_command(const struct stress_run *run, uint64_t steps, char *bu
 	    o->threads, o->cpus, o->seed, steps);
 	if (o->check_interval != 2000)
 		ADD(" --check-interval %" PRIu64, o->check_interval);
+	if (o->walk_interval != 1024)
+		ADD(" --walk-interval %" PRIu64, o->walk_interval);
 	if (!o->step_check)
 		ADD(" --no-step-check");
 	if (o->fault)
@@ -900,7 +927,7 @@ static void on_sanitizer_death(void)
 
 struct totals {
 	uint64_t steps, allocs, alloc_fail, frees, handoffs, recv_frees, remote_frees;
-	uint64_t bytes_written, bytes_verified, checks_zone, checks_pcp, checks_all;
+	uint64_t bytes_written, bytes_verified, checks_zone, checks_touched, checks_pcp, checks_all;
 	uint64_t ns_step, ns_check, migrations, reclaims, releases;
 	double elapsed;
 };
@@ -921,6 +948,7 @@ static void sum_totals(struct stress_run *run, struct totals *s, double elapsed)
 		s->bytes_written += t->bytes_written;
 		s->bytes_verified += t->bytes_verified + atomic_load_explicit(&t->cb_bytes_verified, memory_order_relaxed);
 		s->checks_zone += t->checks_zone;
+		s->checks_touched += t->checks_touched;
 		s->checks_pcp += t->checks_pcp;
 		s->checks_all += t->checks_all;
 		s->ns_step += t->ns_step;
@@ -956,8 +984,10 @@ static void print_summary(struct stress_run *run, const struct totals *s, bool c
 			(double)s->ns_step / 1e3 / (double)s->steps, (double)s->ns_check / 1e3 / (double)s->steps,
 			run->opts.step_check ? "" : " (off)");
 	}
-	fprintf(out, "  checks         %" PRIu64 " zone, %" PRIu64 " pcp, %" PRIu64 " full\n", s->checks_zone,
-		s->checks_pcp, s->checks_all);
+	fprintf(out,
+		"  checks         %" PRIu64 " of what a step changed, %" PRIu64 " zone walks, %" PRIu64 " pcp, %" PRIu64
+		" full\n",
+		s->checks_touched, s->checks_zone, s->checks_pcp, s->checks_all);
 	fprintf(out, "  blocks         %" PRIu64 " allocated, %" PRIu64 " allocations failed, %" PRIu64
 		     " freed (%" PRIu64 " on another CPU, %" PRIu64 " handed to another thread)\n",
 		s->allocs, s->alloc_fail, s->frees, s->remote_frees + s->recv_frees, s->handoffs);
@@ -1039,8 +1069,8 @@ static void write_json(struct stress_run *run, const struct totals *s, bool clea
 	fprintf(out, "  \"threads\": %d,\n  \"cpus\": %d,\n  \"nodes\": %d,\n  \"seed\": %" PRIu64 ",\n", run->nthreads,
 		run->topo.nr_cpus, run->topo.nr_nodes, run->opts.seed);
 	fprintf(out, "  \"managed_pages\": %" PRIu64 ",\n  \"elapsed_s\": %.3f,\n", run->managed_pages, s->elapsed);
-	fprintf(out, "  \"step_check\": %s,\n  \"check_interval\": %" PRIu64 ",\n", run->opts.step_check ? "true" : "false",
-		run->opts.check_interval);
+	fprintf(out, "  \"step_check\": %s,\n  \"check_interval\": %" PRIu64 ",\n  \"walk_interval\": %" PRIu64 ",\n",
+		run->opts.step_check ? "true" : "false", run->opts.check_interval, run->opts.walk_interval);
 	fprintf(out, "  \"ops\": %" PRIu64 ",\n  \"ops_per_s\": %.1f,\n", s->steps, (double)s->steps / s->elapsed);
 	fprintf(out, "  \"step_ns_avg\": %.1f,\n  \"check_ns_avg\": %.1f,\n",
 		s->steps ? (double)s->ns_step / (double)s->steps : 0.0, s->steps ? (double)s->ns_check / (double)s->steps : 0.0);
@@ -1059,8 +1089,10 @@ static void write_json(struct stress_run *run, const struct totals *s, bool clea
 			t->trace_hash, i + 1 < run->nthreads ? "," : "");
 	}
 	fprintf(out, "  ],\n");
-	fprintf(out, "  \"checks\": {\"zone\": %" PRIu64 ", \"pcp\": %" PRIu64 ", \"full\": %" PRIu64 "},\n", s->checks_zone,
-		s->checks_pcp, s->checks_all);
+	fprintf(out,
+		"  \"checks\": {\"touched\": %" PRIu64 ", \"zone\": %" PRIu64 ", \"pcp\": %" PRIu64 ", \"full\": %" PRIu64
+		"},\n",
+		s->checks_touched, s->checks_zone, s->checks_pcp, s->checks_all);
 	fprintf(out, "  \"bytes_written\": %" PRIu64 ",\n  \"bytes_verified\": %" PRIu64 ",\n", s->bytes_written,
 		s->bytes_verified);
 	fprintf(out,
@@ -1123,6 +1155,8 @@ static int run_setup(struct stress_run *run)
 		fprintf(stderr, "stress: cannot create the allocator: %s: %s\n", err.field, err.message);
 		return -1;
 	}
+	if (run->opts.step_check && run->opts.walk_interval > 1)
+		buddy_check_track(run->sys, true);
 	buddy_system_info(run->sys, &info);
 	run->max_pfn = info.max_pfn;
 	run->max_order = info.max_order;

@@ -33,6 +33,7 @@ struct stress_opts {
 	uint64_t steps;          /* > 0: steps per thread */
 	uint64_t seed;
 	uint64_t check_interval; /* K: full check at a barrier every K steps */
+	uint64_t walk_interval;  /* the per-step check walks the zone every W steps, else checks what changed */
 	bool step_check;
 	bool fault;
 	struct buddy_fault_attr fault_attr;
@@ -185,7 +186,7 @@ struct stress_thread {
 	 * under the barrier */
 	uint64_t allocs, alloc_fail, frees, handoffs, recv_frees, remote_frees;
 	uint64_t bytes_written, bytes_verified;
-	uint64_t checks_zone, checks_pcp, checks_all;
+	uint64_t checks_zone, checks_touched, checks_pcp, checks_all;
 	uint64_t ns_step, ns_check;
 	uint64_t ops_by_kind[NR_OP_KINDS];
 	_Atomic uint64_t pub_steps; /* for the status line */

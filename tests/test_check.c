@@ -220,6 +220,22 @@ static void time_checks(struct buddy_system *sys, const char *where)
 		bad += buddy_check(sys, BUDDY_CHECK_ALL, 0, 0, 0, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double all_ns = elapsed_ns(&a, &b) / ALL_ROUNDS;
+	/* The incremental scope after an order-0 alloc+free, against the pair alone. */
+	double pair_ns[2];
+	for (int with_check = 0; with_check < 2; with_check++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (int i = 0; i < ZONE_ROUNDS; i++) {
+			struct page *p = buddy_alloc_pages(sys, GFP_KERNEL | __GFP_NOWARN, 0);
+			if (p)
+				buddy_free_pages(sys, p, 0);
+			if (with_check)
+				bad += buddy_check(sys, BUDDY_CHECK_TOUCHED, 0, ZONE_NORMAL, 0, NULL);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		pair_ns[with_check] = elapsed_ns(&a, &b) / ZONE_ROUNDS;
+	}
+	printf("# %s: order-0 alloc+free %.0f ns, with BUDDY_CHECK_TOUCHED after it %.0f ns\n", where, pair_ns[0],
+	       pair_ns[1]);
 	printf("# %s: BUDDY_CHECK_ZONE(Normal) %.0f ns per check (%lu free blocks, %ld pcp pages);"
 	       " BUDDY_CHECK_ALL %.0f ns (%d pages)\n",
 	       where, zone_ns, blocks, zone_page_state(zone, NR_ZONE_PCP), all_ns, NR_PAGES);
@@ -238,6 +254,7 @@ static void random_run(const struct config *cfg, uint64_t seed, int ops)
 
 	bool filling = true;
 	int phase_failures = 0;
+	buddy_check_track(sys, true);
 	for (int op = 0; op < ops; op++) {
 		int cpu = (int)(next_rand(&s) & 1);
 		buddy_bind_cpu(sys, cpu);
@@ -271,7 +288,15 @@ static void random_run(const struct config *cfg, uint64_t seed, int ops)
 			CHECK_EQ(buddy_set_pcp_high_batch(sys, hb[k][0], hb[k][1]), 0);
 		}
 		for (int z = ZONE_DMA32; z <= ZONE_NORMAL; z++) {
-			size_t n = buddy_check(sys, BUDDY_CHECK_ZONE, 0, (enum zone_type)z, 0, &res);
+			/* The incremental scope first: the zone walk empties the logs. */
+			size_t n = buddy_check(sys, BUDDY_CHECK_TOUCHED, 0, (enum zone_type)z, op % 2 ? cpu : -1, &res);
+			if (n && failures++ < 3) {
+				fprintf(stderr, "  op %d zone %d (touched):\n", op, z);
+				print_violations(&res);
+			}
+			if (op % 3)
+				continue;
+			n = buddy_check(sys, BUDDY_CHECK_ZONE, 0, (enum zone_type)z, 0, &res);
 			if (n && failures++ < 3) {
 				fprintf(stderr, "  op %d zone %d:\n", op, z);
 				print_violations(&res);
@@ -2021,6 +2046,187 @@ static void test_coverage(void)
 		CHECK(covered[i], "no test triggers %s", list[i].name);
 }
 
+/* ---- the incremental scope ---- */
+/* Corruptions made through the list helpers are logged, so
+ * BUDDY_CHECK_TOUCHED must see each of them; a corruption of an untouched
+ * block is seen only by the zone walk, and a log that overflowed is replaced
+ * by the walk. */
+static void touched_setup(struct fixture *f)
+{
+	setup(f, &base_cfg);
+	buddy_check_track(f->sys, true);
+	expect_clean(f->sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, "fresh logs");
+}
+
+static void test_touched(void)
+{
+	struct fixture f;
+	int mt;
+
+	test_section("touched: ordinary traffic is clean and cheap to check");
+	touched_setup(&f);
+	{
+		struct page *p[8];
+		for (int round = 0; round < 50; round++) {
+			buddy_bind_cpu(f.sys, round & 1);
+			for (int i = 0; i < 8; i++)
+				p[i] = buddy_alloc_pages(f.sys, GFP_KERNEL, (unsigned)(i % 4));
+			expect_clean(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, "after allocations");
+			for (int i = 0; i < 8; i++)
+				if (p[i])
+					buddy_free_pages(f.sys, p[i], (unsigned)(i % 4));
+			expect_clean(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, "after frees");
+		}
+		buddy_drain_all_pages(f.sys);
+		expect_clean(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, "after the drain");
+	}
+	teardown(&f);
+
+	test_section("touched: overlapping free blocks");
+	touched_setup(&f);
+	{
+		struct page *p = __rmqueue_smallest(f.zone, 1, MIGRATE_MOVABLE);
+		CHECK(p != NULL);
+		if (p) {
+			put_free(f.zone, p, 1, MIGRATE_MOVABLE);
+			put_free(f.zone, p + 1, 0, MIGRATE_MOVABLE);
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "page-double-listed");
+		}
+	}
+	teardown(&f);
+
+	test_section("touched: a free block inside a pcp block the log never saw");
+	touched_setup(&f);
+	{
+		struct page *p = __rmqueue_smallest(f.zone, 2, MIGRATE_MOVABLE);
+		CHECK(p != NULL);
+		if (p) {
+			put_pcp(f.zone, 1, p, 2, MIGRATE_MOVABLE, true); /* bypasses the helpers: not logged */
+			buddy_check_track(f.sys, true);
+			put_free(f.zone, p + 3, 0, MIGRATE_MOVABLE);
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "page-double-listed");
+		}
+	}
+	teardown(&f);
+
+	test_section("touched: a large free block swallowing a listed one");
+	touched_setup(&f);
+	{
+		struct page *p = __rmqueue_smallest(f.zone, 4, MIGRATE_MOVABLE);
+		CHECK(p != NULL);
+		if (p) {
+			put_pcp(f.zone, 1, p + 6, 1, MIGRATE_MOVABLE, true);
+			buddy_check_track(f.sys, true);
+			put_free(f.zone, p, 4, MIGRATE_MOVABLE);
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "page-double-listed");
+		}
+	}
+	teardown(&f);
+
+	test_section("touched: two free buddies");
+	touched_setup(&f);
+	{
+		struct page *p = find_free(f.zone, 3, &mt);
+		CHECK(p != NULL);
+		if (p) {
+			__del_from_free_list(f.zone, p, 3, mt);
+			__add_to_free_list(f.zone, p, 2, mt, false);
+			__add_to_free_list(f.zone, p + 4, 2, mt, false);
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "buddy-unmerged");
+		}
+	}
+	teardown(&f);
+
+	test_section("touched: a block on the list of another type");
+	touched_setup(&f);
+	{
+		struct page *p = __rmqueue_smallest(f.zone, 0, MIGRATE_MOVABLE);
+		CHECK(p != NULL);
+		if (p) {
+			put_free(f.zone, p, 0, MIGRATE_UNMOVABLE);
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "freelist-mt-mismatch");
+		}
+	}
+	teardown(&f);
+
+	test_section("touched: a pageblock retyped without moving its free blocks");
+	touched_setup(&f);
+	{
+		struct page *p = find_free(f.zone, 3, &mt);
+		CHECK(p != NULL);
+		if (p) {
+			int other = mt == MIGRATE_MOVABLE ? MIGRATE_UNMOVABLE : MIGRATE_MOVABLE;
+			set_pageblock_migratetype(f.sys, pfn_of(&f, p), other);
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "freelist-mt-mismatch");
+		}
+	}
+	teardown(&f);
+
+	test_section("touched: broken links around a logged block");
+	touched_setup(&f);
+	{
+		struct page *p = __rmqueue_smallest(f.zone, 0, MIGRATE_MOVABLE);
+		CHECK(p != NULL);
+		if (p) {
+			put_free(f.zone, p, 0, MIGRATE_MOVABLE);
+			struct list_head *saved = p->lru.next->prev;
+			p->lru.next->prev = p->lru.next;
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "list-corrupt");
+			p->lru.next->prev = saved;
+		}
+	}
+	teardown(&f);
+
+	test_section("touched: counters that disagree with each other");
+	touched_setup(&f);
+	{
+		f.zone->free_area[2].nr_free++;
+		expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "nr-free-mismatch");
+		f.zone->free_area[2].nr_free--;
+		f.zone->free_pages_mt[MIGRATE_MOVABLE] += 3;
+		expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "free-count-mismatch");
+		f.zone->free_pages_mt[MIGRATE_MOVABLE] -= 3;
+		f.zone->pcp[0].count++;
+		expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "pcp-count-mismatch");
+		f.zone->pcp[0].count--;
+		f.zone->pcp[1].list_pages[0]++;
+		f.zone->pcp[1].count++;
+		expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, 1, "pcp-count-mismatch");
+		f.zone->pcp[1].list_pages[0]--;
+		f.zone->pcp[1].count--;
+		mod_zone_page_state(f.zone, NR_ZONE_ALLOCATED, 5);
+		expect_clean(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, "one CPU's scope leaves the sums to the others");
+		expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "page-conservation");
+		mod_zone_page_state(f.zone, NR_ZONE_ALLOCATED, -5);
+		expect_clean(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, "counters restored");
+	}
+	teardown(&f);
+
+	test_section("touched: an untouched corruption waits for the zone walk, an overflowed log is a walk");
+	touched_setup(&f);
+	{
+		int pindex;
+		struct page *p = pcp_page(&f, &pindex);
+		CHECK(p != NULL);
+		if (p) {
+			p->pcp_cpu = 1; /* not through a helper: nothing is logged */
+			expect_clean(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, "not logged");
+			expect(f.sys, BUDDY_CHECK_ZONE, ZONE_NORMAL, 0, "pcp-flags");
+			/* More changes than the log holds: the check walks. */
+			struct page *q[TOUCH_LOG_CAP];
+			buddy_bind_cpu(f.sys, 1);
+			for (int i = 0; i < TOUCH_LOG_CAP; i++)
+				q[i] = buddy_alloc_pages(f.sys, GFP_KERNEL, 3);
+			expect(f.sys, BUDDY_CHECK_TOUCHED, ZONE_NORMAL, -1, "pcp-flags");
+			p->pcp_cpu = 0;
+			for (int i = 0; i < TOUCH_LOG_CAP; i++)
+				if (q[i])
+					buddy_free_pages(f.sys, q[i], 3);
+		}
+	}
+	teardown(&f);
+}
+
 int main(void)
 {
 	test_names();
@@ -2031,6 +2237,7 @@ int main(void)
 	test_buddy_flags();
 	test_merge_and_types();
 	test_double_listing();
+	test_touched();
 	test_pcp_corruption();
 	test_zone_counters();
 	test_page_walk();

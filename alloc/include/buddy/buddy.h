@@ -155,6 +155,17 @@ enum buddy_check_scope {
 	BUDDY_CHECK_ZONE,  /* one zone's free lists and counters, O(free blocks + pcp pages) */
 	BUDDY_CHECK_PCP,   /* one CPU's pcp lists in every zone */
 	BUDDY_CHECK_ALL,   /* everything, walking every page */
+	/* One zone, incrementally: only the blocks whose list state changed
+	 * since the zone was last checked (their flags, geometry, type, links,
+	 * buddy and overlaps), and the counters against each other; cost
+	 * follows the work done, not the zone size.  Needs buddy_check_track();
+	 * without it, or when more changed than the log holds, it is
+	 * BUDDY_CHECK_ZONE.  Run BUDDY_CHECK_ZONE at intervals as well: a
+	 * counter that drifts together with the others is seen only there.
+	 * cpu >= 0 narrows it to that CPU's pcp log and the zone's free-list
+	 * log, under that CPU's pcp lock and (when the zone log holds anything)
+	 * the zone lock, leaving the sums over every CPU to a cpu < 0 check. */
+	BUDDY_CHECK_TOUCHED,
 };
 
 struct buddy_violation {
@@ -173,8 +184,9 @@ struct buddy_check_result {
 	struct buddy_violation *v;       /* caller-owned array of capacity entries */
 };
 
-/* Run the checker.  nid/zone select the zone for BUDDY_CHECK_ZONE, cpu for
- * BUDDY_CHECK_PCP.  Takes the locks it needs.  Returns the violation count. */
+/* Run the checker.  nid/zone select the zone for BUDDY_CHECK_ZONE and
+ * BUDDY_CHECK_TOUCHED, cpu the CPU for BUDDY_CHECK_PCP (and narrows
+ * BUDDY_CHECK_TOUCHED when >= 0).  Takes the locks it needs.  Returns the violation count. */
 size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int nid,
 		   enum zone_type zone, int cpu, struct buddy_check_result *res);
 /* Name and one-line meaning of every invariant the checker knows. */
@@ -183,6 +195,9 @@ struct buddy_invariant {
 	const char *meaning;
 };
 size_t buddy_invariants(const struct buddy_invariant **list);
+/* Keep the logs BUDDY_CHECK_TOUCHED reads (a store per list change).  Call
+ * before other threads use sys. */
+void buddy_check_track(struct buddy_system *sys, bool on);
 void buddy_violation_format(const struct buddy_violation *v, char *buf, size_t len);
 
 /* /proc output, in the kernel's exact text layouts. */
