@@ -1306,11 +1306,12 @@ static void check_zone_locked(struct checker *c, struct zone *zone, bool walk)
  * type, the links around it, its buddy, and every block it could overlap
  * (the aligned blocks that contain it, and every page it contains: listed
  * blocks are naturally aligned, so a block sharing a page with it is one or
- * the other).  The counters are compared with each other rather than with a
- * walk.  So the cost follows what the step did, not the size of the zone; a
- * drift that keeps the counters consistent with each other is left to the
- * zone walk (BUDDY_CHECK_ZONE), which callers run at intervals.  A log
- * that overflowed is replaced by that walk. */
+ * the other).  The counters of a zone or CPU whose log holds anything are
+ * compared with each other rather than with a walk.  So the cost follows
+ * what the step did, not the size of the zone; a drift that keeps the
+ * counters consistent with each other, or a counter changed with no list
+ * change, is left to the zone walk (BUDDY_CHECK_ZONE), which callers run
+ * at intervals.  A log that overflowed is replaced by that walk. */
 
 /* Can n be dereferenced as a list node of this zone's lists or pages? */
 static bool node_known(const struct checker *c, const struct list_head *n)
@@ -1627,11 +1628,23 @@ static void check_zone_touched_locked(struct checker *c, struct zone *zone)
 	c->local = true;
 	c->held_cpu = -1;
 	c->zone_held = true;
-	for (int cpu = 0; zone->pcp && cpu < sys->nr_cpus; cpu++)
-		check_log(c, &zone->pcp[cpu].touched);
-	long free_total = check_zone_logs(c, pb_n), pcp_total = 0;
-	for (int cpu = 0; zone->pcp && cpu < sys->nr_cpus; cpu++)
-		pcp_total += check_pcp_counters_local(c, cpu);
+	/* Counters change only with a list, so an empty log means they are
+	 * as the last check left them; the sums are checked regardless (pages
+	 * also move between the states outside the lists). */
+	long pcp_total = 0, free_total = 0;
+	for (int cpu = 0; zone->pcp && cpu < sys->nr_cpus; cpu++) {
+		if (touch_log_len(&zone->pcp[cpu].touched)) {
+			check_log(c, &zone->pcp[cpu].touched);
+			check_pcp_counters_local(c, cpu);
+		}
+		pcp_total += zone->pcp[cpu].count;
+	}
+	if (touch_log_len(&zone->touched) || pb_n) {
+		free_total = check_zone_logs(c, pb_n);
+	} else {
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+			free_total += atomic_load_explicit(&zone->free_pages_mt[mt], memory_order_relaxed);
+	}
 	check_zone_sums_local(c, free_total, pcp_total);
 	c->local = false;
 	clear_touch_logs(zone, sys->nr_cpus);

@@ -183,6 +183,10 @@ enum fz_status {
 struct fz_run_opts {
 	FILE *trace;              /* print each op with its result as it runs (NULL: quiet) */
 	bool full_check_each_op;  /* BUDDY_CHECK_ALL after every op instead of the touched zones */
+	/* After every op the checker judges what the op changed
+	 * (BUDDY_CHECK_TOUCHED); every walk_interval ops, and when it is 0 or
+	 * 1 after each, it walks the touched zones' lists (BUDDY_CHECK_ZONE). */
+	unsigned int walk_interval;
 	bool abort_on_violation;  /* print the report and the trace so far to stderr, then abort() */
 	bool free_all_at_end;     /* release every handle and check again before destroying */
 	/* Known bugs not to abort on: "name" or "name~substring of the
