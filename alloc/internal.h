@@ -337,8 +337,9 @@ struct buddy_system {
 	size_t mem_map_bytes;
 	_Atomic uint8_t *pageblock_flags; /* per pageblock: bits 0-2 migratetype, bit 3 skip */
 	uint64_t nr_pageblocks;
-	unsigned char *backing;        /* BUDDY_BACKING_MMAP: max_pfn pages */
+	unsigned char *backing;        /* BUDDY_BACKING_MMAP or _USER: max_pfn pages */
 	size_t backing_bytes;
+	bool backing_mapped;           /* ours to unmap (BUDDY_BACKING_MMAP) */
 	long min_free_kbytes;
 	bool user_min_free_kbytes;
 	int watermark_scale_factor;

@@ -348,7 +348,8 @@ void buddy_system_destroy(struct buddy_system *sys)
 		munmap(sys->mem_map, sys->mem_map_bytes);
 	if (sys->backing) {
 		backing_release(sys);
-		munmap(sys->backing, sys->backing_bytes);
+		if (sys->backing_mapped)
+			munmap(sys->backing, sys->backing_bytes);
 	}
 	free((void *)sys->pageblock_flags);
 	cma_state_destroy(sys);
@@ -455,6 +456,19 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 				  (unsigned long long)sys->backing_bytes);
 			goto fail;
 		}
+		sys->backing_mapped = true;
+	} else if (opts.backing == BUDDY_BACKING_USER) {
+		sys->backing_bytes = sys->max_pfn * PAGE_SIZE;
+		if (!opts.backing_mem || ((uintptr_t)opts.backing_mem & (PAGE_SIZE - 1))) {
+			set_error(err, "backing_mem", "the caller's backing memory must be page aligned and not NULL");
+			goto fail;
+		}
+		if (opts.backing_len < sys->backing_bytes) {
+			set_error(err, "backing_len", "%zu bytes of backing memory, the topology needs %llu", opts.backing_len,
+				  (unsigned long long)sys->backing_bytes);
+			goto fail;
+		}
+		sys->backing = opts.backing_mem;
 	}
 
 	for (int nid = 0; nid < sys->nr_nodes; nid++) {

@@ -274,9 +274,9 @@ static int check_options(const struct buddy_options *o, struct buddy_error *err,
 			o->pageblock_order, o->max_order);
 		return vfail(loc, LOC_OPTION, OPT_PAGEBLOCK_ORDER, 0);
 	}
-	if (o->backing != BUDDY_BACKING_NONE && o->backing != BUDDY_BACKING_MMAP) {
+	if (o->backing != BUDDY_BACKING_NONE && o->backing != BUDDY_BACKING_MMAP && o->backing != BUDDY_BACKING_USER) {
 		fmt_into(err->field, sizeof(err->field), "backing");
-		err_msg(err, "backing %d is neither BUDDY_BACKING_NONE nor BUDDY_BACKING_MMAP", (int)o->backing);
+		err_msg(err, "backing %d is none of BUDDY_BACKING_NONE, _MMAP and _USER", (int)o->backing);
 		return vfail(loc, LOC_OPTION, OPT_BACKING, 0);
 	}
 	if (o->min_free_kbytes < 0) {
@@ -1507,7 +1507,8 @@ int buddy_topology_write(FILE *out, const struct buddy_topology *topo, const str
 
 		fprintf(out, "option max_order %u\n", o->max_order);
 		fprintf(out, "option pageblock_order %u\n", o->pageblock_order);
-		fprintf(out, "option backing %s\n", o->backing == BUDDY_BACKING_MMAP ? "mmap" : "none");
+		/* The caller's memory cannot be named in a file: it prints as mmap. */
+		fprintf(out, "option backing %s\n", o->backing != BUDDY_BACKING_NONE ? "mmap" : "none");
 		fprintf(out, "option poison %s\n", o->poison ? "on" : "off");
 		fprintf(out, "option poison_byte 0x%02x\n", o->poison_byte);
 		fprintf(out, "option min_free_kbytes %ld%s\n", o->min_free_kbytes,

@@ -1297,6 +1297,19 @@ enum fz_status fz_run(const struct fz_program *p, const struct fz_run_opts *o, s
 	st->o = o;
 	st->res = res;
 	fz_machine_build(&p->m, &st->topo, &st->opts);
+	if (o->backing_mem) {
+		uint64_t end = 0, block = 1ULL << st->opts.max_order;
+		for (int n = 0; n < st->topo.nr_nodes; n++)
+			for (int z = 0; z < MAX_NR_ZONES; z++)
+				if (st->topo.zones[n][z].end_pfn > end)
+					end = st->topo.zones[n][z].end_pfn;
+		end = (end + block - 1) / block * block;
+		if (end * 4096 <= o->backing_len) {
+			st->opts.backing = BUDDY_BACKING_USER;
+			st->opts.backing_mem = o->backing_mem;
+			st->opts.backing_len = o->backing_len;
+		}
+	}
 	st->sys = buddy_system_create(&st->topo, &st->opts, &err);
 	if (!st->sys) {
 		res->status = FZ_SETUP_FAIL;

@@ -187,6 +187,10 @@ struct fz_run_opts {
 	 * (BUDDY_CHECK_TOUCHED); every walk_interval ops, and when it is 0 or
 	 * 1 after each, it walks the touched zones' lists (BUDDY_CHECK_ZONE). */
 	unsigned int walk_interval;
+	/* Memory kept across runs for the machine's pages (page aligned); a
+	 * machine it cannot hold gets its own mapping. */
+	void *backing_mem;
+	size_t backing_len;
 	bool abort_on_violation;  /* print the report and the trace so far to stderr, then abort() */
 	bool free_all_at_end;     /* release every handle and check again before destroying */
 	/* Known bugs not to abort on: "name" or "name~substring of the

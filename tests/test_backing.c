@@ -306,11 +306,66 @@ static void test_asan(void)
 }
 #endif
 
+/* BUDDY_BACKING_USER: the caller's memory, reused by one instance after
+ * another; too little or misaligned memory is an error naming the field. */
+static void test_user_backing(void)
+{
+	test_section("backing: the caller's memory, kept across instances");
+	struct buddy_topology t;
+	struct buddy_options o;
+	struct buddy_error err = { { 0 }, { 0 } };
+	size_t len = 4096 * 4096UL;
+	unsigned char *mem = aligned_alloc(4096, len + 4096);
+
+	CHECK(mem != NULL);
+	if (!mem)
+		return;
+	one_zone_topology(&t, 4096);
+	for (int round = 0; round < 2; round++) {
+		buddy_options_init(&o);
+		o.backing = BUDDY_BACKING_USER;
+		o.backing_mem = mem;
+		o.backing_len = len;
+		o.poison = true;
+		struct buddy_system *sys = buddy_system_create(&t, &o, &err);
+		CHECK(sys != NULL, "create: %s: %s", err.field, err.message);
+		if (!sys)
+			break;
+		struct page *page = buddy_alloc_pages(sys, GFP_KERNEL | __GFP_ZERO, 3);
+		unsigned char *addr = page ? buddy_page_address(sys, page) : NULL;
+		CHECK(addr >= mem && addr + 8 * 4096 <= mem + len, "page address %p outside the caller's memory", (void *)addr);
+		if (addr) {
+			CHECK(all_bytes(addr, 8 * 4096, 0), "__GFP_ZERO in the caller's memory");
+			memset(addr, 0x5c, 8 * 4096);
+			CHECK_EQ(buddy_free_pages(sys, page, 3), 0);
+		}
+		struct buddy_violation v[4];
+		struct buddy_check_result res = { .capacity = 4, .v = v };
+		CHECK_EQ(buddy_check(sys, BUDDY_CHECK_ALL, 0, 0, 0, &res), 0);
+		buddy_system_destroy(sys);
+	}
+	/* After destroy the memory is the caller's again, shadow and all. */
+	memset(mem, 0, len);
+
+	buddy_options_init(&o);
+	o.backing = BUDDY_BACKING_USER;
+	o.backing_mem = mem;
+	o.backing_len = len - 4096;
+	CHECK(buddy_system_create(&t, &o, &err) == NULL);
+	CHECK(!strcmp(err.field, "backing_len"), "field %s", err.field);
+	o.backing_len = len;
+	o.backing_mem = mem + 1;
+	CHECK(buddy_system_create(&t, &o, &err) == NULL);
+	CHECK(!strcmp(err.field, "backing_mem"), "field %s", err.field);
+	free(mem);
+}
+
 int main(void)
 {
 	test_zero();
 	test_poison();
 	test_no_backing();
+	test_user_backing();
 #ifdef TEST_HAVE_ASAN
 	test_asan();
 #else

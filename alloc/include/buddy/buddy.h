@@ -55,6 +55,11 @@ struct buddy_topology {
 enum buddy_backing {
 	BUDDY_BACKING_NONE, /* metadata only: pages have no address */
 	BUDDY_BACKING_MMAP, /* real memory behind every present pfn */
+	/* The caller's memory (backing_mem, backing_len >= max_pfn pages,
+	 * page aligned), kept across instances: a fuzzer that makes an
+	 * allocator per input then pays no mmap and page faults each time.  Its
+	 * old contents stay; the allocator never unmaps it. */
+	BUDDY_BACKING_USER,
 };
 
 typedef void (*buddy_log_fn)(void *ctx, const char *line);
@@ -63,6 +68,8 @@ struct buddy_options {
 	unsigned int max_order;        /* MAX_PAGE_ORDER, default 10, at most MAX_PAGE_ORDER_LIMIT */
 	unsigned int pageblock_order;  /* default 9; must be <= max_order */
 	enum buddy_backing backing;
+	void *backing_mem;             /* BUDDY_BACKING_USER only */
+	size_t backing_len;
 	bool poison;                   /* write poison_byte at free, verify at allocation (page_poisoning) */
 	uint8_t poison_byte;           /* default 0xaa, the kernel's PAGE_POISON */
 	long min_free_kbytes;          /* 0: computed from memory as the kernel does */
