@@ -106,6 +106,20 @@ static inline void clear_page_flag(struct page *p, int bit)
 	atomic_fetch_and_explicit(&p->flags, ~PAGE_FLAG(bit), memory_order_relaxed);
 }
 
+enum zone_stat_item {
+	NR_FREE_PAGES,       /* free pages in the buddy lists, ISOLATE left out */
+	NR_FREE_CMA_PAGES,
+	NR_ZONE_ALLOCATED,   /* pages handed out (including those in pcp? no: pcp counted apart) */
+	NR_ZONE_PCP,         /* pages on pcp lists of every CPU */
+	NR_ZONE_QUARANTINED,
+	NR_ZONE_OFFLINE,
+	NR_ZONE_ISOLATED,    /* free pages held outside the free lists by compaction/isolation */
+	NR_ZONE_HWPOISON,    /* pages kept out because memory failure poisoned them */
+	NR_ZONE_LRU_FILE,    /* pages on the node's file LRU lists that sit in this zone */
+	NR_ZONE_LRU_ANON,
+	NR_VM_ZONE_STAT_ITEMS
+};
+
 /* ---- pcp ---- */
 #define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
 #define NR_PCP_THP 2
@@ -121,6 +135,12 @@ struct per_cpu_pages {
 	bool fixed;              /* high/batch set by the user */
 	struct list_head lists[NR_PCP_LISTS];
 	int list_pages[NR_PCP_LISTS]; /* pages on each list, for the checker and pagesets output */
+	/* This CPU's part of the zone counters that the pcp paths change
+	 * (the kernel's per-cpu vm_stat_diff): written under this lock with
+	 * a plain load and store, folded into zone->vm_stat at refill and
+	 * drain, added in by zone_page_state().  Atomic only so that readers
+	 * without the lock see a relaxed value. */
+	_Atomic long vm_stat_diff[NR_VM_ZONE_STAT_ITEMS];
 };
 
 /* ---- zone ---- */
@@ -143,19 +163,6 @@ static inline unsigned long counter_read(const _Atomic unsigned long *c)
 	return atomic_load_explicit((_Atomic unsigned long *)c, memory_order_relaxed);
 }
 
-enum zone_stat_item {
-	NR_FREE_PAGES,       /* free pages in the buddy lists, ISOLATE left out */
-	NR_FREE_CMA_PAGES,
-	NR_ZONE_ALLOCATED,   /* pages handed out (including those in pcp? no: pcp counted apart) */
-	NR_ZONE_PCP,         /* pages on pcp lists of every CPU */
-	NR_ZONE_QUARANTINED,
-	NR_ZONE_OFFLINE,
-	NR_ZONE_ISOLATED,    /* free pages held outside the free lists by compaction/isolation */
-	NR_ZONE_HWPOISON,    /* pages kept out because memory failure poisoned them */
-	NR_ZONE_LRU_FILE,    /* pages on the node's file LRU lists that sit in this zone */
-	NR_ZONE_LRU_ANON,
-	NR_VM_ZONE_STAT_ITEMS
-};
 
 struct zone {
 	pthread_mutex_t lock;
@@ -196,10 +203,6 @@ static inline bool populated_zone(const struct zone *z) { return z->present_page
 static inline bool zone_spans_pfn(const struct zone *z, uint64_t pfn)
 {
 	return pfn >= z->zone_start_pfn && pfn < z->zone_start_pfn + z->spanned_pages;
-}
-static inline long zone_page_state(const struct zone *z, enum zone_stat_item i)
-{
-	return atomic_load_explicit(&z->vm_stat[i], memory_order_relaxed);
 }
 static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, long delta)
 {
@@ -352,6 +355,63 @@ int buddy_cpu_of_thread(const struct buddy_system *sys);
 static inline void count_vm_events(struct buddy_system *sys, enum buddy_vm_event ev, uint64_t n)
 {
 	count_vm_events_cpu(sys, buddy_cpu_of_thread(sys), ev, n);
+}
+
+/* The counters with a per-CPU part (struct per_cpu_pages.vm_stat_diff). */
+static inline bool zone_stat_has_pcp_part(enum zone_stat_item i)
+{
+	return i == NR_ZONE_ALLOCATED || i == NR_ZONE_PCP;
+}
+/* zone_page_state_snapshot(): the zone's counter plus every CPU's part.
+ * Exact with every pcp lock of the zone held (the checker); a racy but
+ * bounded value otherwise, as the kernel's readers get. */
+static inline long zone_page_state(const struct zone *z, enum zone_stat_item i)
+{
+	long v = atomic_load_explicit(&z->vm_stat[i], memory_order_relaxed);
+
+	if (zone_stat_has_pcp_part(i) && z->pcp)
+		for (int cpu = 0; cpu < z->sys->nr_cpus; cpu++)
+			v += atomic_load_explicit(&z->pcp[cpu].vm_stat_diff[i], memory_order_relaxed);
+	return v;
+}
+/* __mod_zone_page_state() on this CPU's part; pcp->lock held. */
+static inline void mod_pcp_zone_state(struct per_cpu_pages *pcp, enum zone_stat_item i, long delta)
+{
+	_Atomic long *d = &pcp->vm_stat_diff[i];
+
+	atomic_store_explicit(d, atomic_load_explicit(d, memory_order_relaxed) + delta, memory_order_relaxed);
+}
+
+/* page_set_allocated() and page_clear_allocated_set() for a block on its way
+ * off or onto a pcp list, pcp->lock held: the pages are counted in this
+ * CPU's part of NR_ZONE_ALLOCATED, and the flags take a plain load and
+ * store.  Nobody else writes the flags of such a block meanwhile: a block on
+ * a pcp list is touched only under that list's lock, and one being freed is
+ * ours (PG_freeing) but for memory failure, which marks pages only with
+ * every pcp lock of the zone held; isolators refuse a block being freed. */
+static inline void pcp_page_set_allocated(struct per_cpu_pages *pcp, struct page *page, unsigned int order,
+					  int alloc_mt)
+{
+	uint32_t set = PAGE_FLAG(PG_allocated) | (alloc_mt == MIGRATE_MOVABLE ? PAGE_FLAG(PG_movable_alloc) : 0);
+
+	page_flags_store(page, (page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set);
+	set_page_order(page, order);
+	atomic_store_explicit(&page->alloc_mt, (uint8_t)alloc_mt, memory_order_relaxed);
+	page->refcount = 1;
+	mod_pcp_zone_state(pcp, NR_ZONE_ALLOCATED, 1L << order);
+}
+static inline void pcp_page_clear_allocated_set(struct per_cpu_pages *pcp, struct page *page, unsigned int order,
+						uint32_t set_flags)
+{
+	const uint32_t clear = PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
+			       PAGE_FLAG(PG_movable_alloc);
+
+	page_flags_store(page, (page_flags(page) & ~clear) | set_flags);
+	page->refcount = 0;
+	page->owner = 0;
+	page->mapping = NULL;
+	page->private_data = 0;
+	mod_pcp_zone_state(pcp, NR_ZONE_ALLOCATED, -(1L << order));
 }
 
 /* ---- functions shared between files ---- */

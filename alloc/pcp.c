@@ -145,28 +145,44 @@ static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, 
 		list_add_tail(&page->lru, &pcp->lists[pindex]);
 	else
 		list_add(&page->lru, &pcp->lists[pindex]);
-	/* The free path sets PG_pcp in the step that ends the allocation (one
-	 * atomic instead of two); a refill from the zone sets it here. */
+	/* The free path sets PG_pcp in the step that ends the allocation; a
+	 * refill from the zone sets it here, with the zone lock held as well:
+	 * nobody else may write the flags of a free block meanwhile. */
 	if (!(page_flags(page) & PAGE_FLAG(PG_pcp)))
-		set_page_flag(page, PG_pcp);
+		page_flags_store(page, page_flags(page) | PAGE_FLAG(PG_pcp));
 	set_page_order(page, order);
 	page->pcp_mt = (uint8_t)mt;
 	page->pcp_cpu = (uint16_t)cpu;
 	pcp->list_pages[pindex] += 1 << order;
 	pcp->count += 1 << order;
-	mod_zone_page_state(zone, NR_ZONE_PCP, 1L << order);
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, 1L << order);
 }
 
 static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct page *page, int pindex)
 {
 	unsigned int order = page->order;
 
+	(void)zone;
 	/* PG_pcp is cleared by the next owner of the block: page_set_allocated
 	 * for an allocation, free_pcppages_bulk before the buddy lists. */
 	list_del(&page->lru);
 	pcp->list_pages[pindex] -= 1 << order;
 	pcp->count -= 1 << order;
-	mod_zone_page_state(zone, NR_ZONE_PCP, -(1L << order));
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, -(1L << order));
+}
+
+/* Fold this CPU's counter parts into the zone's counters (the kernel's
+ * refresh_cpu_vm_stats), at the refills and drains that take the zone lock
+ * anyway.  pcp->lock held. */
+static void fold_pcp_zone_stats(struct zone *zone, struct per_cpu_pages *pcp)
+{
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++) {
+		long d = atomic_load_explicit(&pcp->vm_stat_diff[i], memory_order_relaxed);
+		if (!d)
+			continue;
+		atomic_store_explicit(&pcp->vm_stat_diff[i], 0, memory_order_relaxed);
+		mod_zone_page_state(zone, (enum zone_stat_item)i, d);
+	}
 }
 
 /* rmqueue_bulk(): count blocks from the zone onto one pcp list. */
@@ -183,6 +199,7 @@ static int rmqueue_bulk(struct zone *zone, struct per_cpu_pages *pcp, int cpu, u
 		pcp_list_add(zone, pcp, cpu, page, order, mt, true);
 	}
 	pthread_mutex_unlock(&zone->lock);
+	fold_pcp_zone_stats(zone, pcp);
 	return i;
 }
 
@@ -246,7 +263,7 @@ struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int
 	pcp->free_count >>= 1;
 	struct page *page = __rmqueue_pcplist(zone, pcp, cpu, order, mt, alloc_flags);
 	if (page)
-		page_set_allocated(zone, page, order, mt);
+		pcp_page_set_allocated(pcp, page, order, mt);
 	pthread_mutex_unlock(&pcp->lock);
 	return page;
 }
@@ -263,7 +280,7 @@ size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int all
 		struct page *page = __rmqueue_pcplist(zone, pcp, cpu, 0, mt, alloc_flags);
 		if (!page)
 			break;
-		page_set_allocated(zone, page, 0, mt);
+		pcp_page_set_allocated(pcp, page, 0, mt);
 		out[done++] = page;
 	}
 	pthread_mutex_unlock(&pcp->lock);
@@ -306,6 +323,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 		} while (count > 0 && !list_empty(list));
 	}
 	pthread_mutex_unlock(&zone->lock);
+	fold_pcp_zone_stats(zone, pcp);
 }
 
 static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free_high)
@@ -365,7 +383,7 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 
 	/* A free shortens the next refill. */
 	pcp->alloc_factor >>= 1;
-	page_clear_allocated_set(zone, page, order, PAGE_FLAG(PG_pcp));
+	pcp_page_clear_allocated_set(pcp, page, order, PAGE_FLAG(PG_pcp));
 	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
 	int pindex = order_to_pindex(zone->sys, mt, order);
 	/* Many high-order frees without allocations in between: such pages
