@@ -1234,7 +1234,7 @@ static void lock_zone_all(struct zone *zone, int nr_cpus)
 {
 	if (zone->pcp)
 		for (int cpu = 0; cpu < nr_cpus; cpu++)
-			pthread_mutex_lock(&zone->pcp[cpu].lock);
+			pcp_spin_lock(&zone->pcp[cpu].lock);
 	pthread_mutex_lock(&zone->lock);
 }
 
@@ -1243,7 +1243,7 @@ static void unlock_zone_all(struct zone *zone, int nr_cpus)
 	pthread_mutex_unlock(&zone->lock);
 	if (zone->pcp)
 		for (int cpu = nr_cpus - 1; cpu >= 0; cpu--)
-			pthread_mutex_unlock(&zone->pcp[cpu].lock);
+			pcp_spin_unlock(&zone->pcp[cpu].lock);
 }
 
 /* Everything about one zone; all its locks held. */
@@ -1532,14 +1532,14 @@ size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int n
 				bool whole;
 				if (!zone || !zone->pcp)
 					continue;
-				pthread_mutex_lock(&zone->pcp[cpu].lock);
+				pcp_spin_lock(&zone->pcp[cpu].lock);
 				pthread_mutex_lock(&zone->lock);
 				set_zone(&c, zone);
 				check_pcp(&c, cpu, &whole);
 				if (!c.blk_lost)
 					check_overlaps(&c);
 				pthread_mutex_unlock(&zone->lock);
-				pthread_mutex_unlock(&zone->pcp[cpu].lock);
+				pcp_spin_unlock(&zone->pcp[cpu].lock);
 			}
 		}
 		break;

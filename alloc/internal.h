@@ -4,6 +4,7 @@
 #define BUDDY_INTERNAL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -120,13 +121,92 @@ enum zone_stat_item {
 	NR_VM_ZONE_STAT_ITEMS
 };
 
+/* ---- pcp->lock ---- */
+/* A spinlock, as the kernel's pcp->lock (spinlock_t): taking it is one
+ * locked instruction and releasing it a plain store, where a pthread mutex
+ * pays a locked instruction for each.  The fast paths only try it
+ * (pcp_spin_trylock) and go to the zone when it is busy.  A waiter spins a
+ * little, then yields: a holder may be descheduled, or asleep on the zone
+ * lock.  ThreadSanitizer is told it is a mutex, so it checks the lock
+ * order (pcp -> zone -> lru_lock) as it does for the others. */
+#if defined(__SANITIZE_THREAD__)
+#define BUDDY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BUDDY_TSAN 1
+#endif
+#endif
+#ifdef BUDDY_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+typedef struct {
+	_Atomic int locked;
+} pcp_spinlock_t;
+
+static inline void pcp_spin_lock_init(pcp_spinlock_t *l)
+{
+	atomic_init(&l->locked, 0);
+#ifdef BUDDY_TSAN
+	__tsan_mutex_create(l, __tsan_mutex_not_static);
+#endif
+}
+static inline void pcp_spin_lock_destroy(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_destroy(l, __tsan_mutex_not_static);
+#else
+	(void)l;
+#endif
+}
+static inline bool pcp_spin_trylock(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_pre_lock(l, __tsan_mutex_try_lock);
+#endif
+	bool ok = !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+		  !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+#ifdef BUDDY_TSAN
+	__tsan_mutex_post_lock(l, __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0);
+#endif
+	return ok;
+}
+static inline void pcp_spin_lock(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_pre_lock(l, 0);
+#endif
+	for (int spins = 0;; spins++) {
+		if (!atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+		    !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
+			break;
+		if (spins < 64)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	}
+#ifdef BUDDY_TSAN
+	__tsan_mutex_post_lock(l, 0, 0);
+#endif
+}
+static inline void pcp_spin_unlock(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_pre_unlock(l, 0);
+#endif
+	atomic_store_explicit(&l->locked, 0, memory_order_release);
+#ifdef BUDDY_TSAN
+	__tsan_mutex_post_unlock(l, 0);
+#endif
+}
+
 /* ---- pcp ---- */
 #define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
 #define NR_PCP_THP 2
 #define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
 
 struct per_cpu_pages {
-	pthread_mutex_t lock;
+	pcp_spinlock_t lock;
 	int count;               /* pages on all lists */
 	int high, high_min, high_max, batch;
 	int free_count;          /* pages freed since the last allocation, scales the drain */

@@ -100,7 +100,7 @@ int pcp_init_zone(struct zone *zone)
 		return -ENOMEM;
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		pthread_mutex_init(&pcp->lock, NULL);
+		pcp_spin_lock_init(&pcp->lock);
 		for (int i = 0; i < NR_PCP_LISTS; i++)
 			INIT_LIST_HEAD(&pcp->lists[i]);
 		pcp_set_high_and_batch(zone, pcp);
@@ -119,18 +119,18 @@ void zone_pcp_update(struct zone *zone)
 		return;
 	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		pthread_mutex_lock(&pcp->lock);
+		pcp_spin_lock(&pcp->lock);
 		pcp_set_high_and_batch(zone, pcp);
 		if (pcp->high && pcp->count > pcp->high)
 			free_pcppages_bulk(zone, pcp->count - pcp->high, pcp, 0);
-		pthread_mutex_unlock(&pcp->lock);
+		pcp_spin_unlock(&pcp->lock);
 	}
 }
 
 void pcp_destroy_zone(struct zone *zone)
 {
 	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++)
-		pthread_mutex_destroy(&zone->pcp[cpu].lock);
+		pcp_spin_lock_destroy(&zone->pcp[cpu].lock);
 	free(zone->pcp);
 	zone->pcp = NULL;
 }
@@ -257,14 +257,14 @@ struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int
 {
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	if (pthread_mutex_trylock(&pcp->lock))
+	if (!pcp_spin_trylock(&pcp->lock))
 		return NULL;
 	/* An allocation ends a run of frees. */
 	pcp->free_count >>= 1;
 	struct page *page = __rmqueue_pcplist(zone, pcp, cpu, order, mt, alloc_flags);
 	if (page)
 		pcp_page_set_allocated(pcp, page, order, mt);
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 	return page;
 }
 
@@ -274,7 +274,7 @@ size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int all
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 	size_t done = 0;
 
-	pthread_mutex_lock(&pcp->lock);
+	pcp_spin_lock(&pcp->lock);
 	pcp->free_count >>= 1;
 	while (done < nr) {
 		struct page *page = __rmqueue_pcplist(zone, pcp, cpu, 0, mt, alloc_flags);
@@ -283,7 +283,7 @@ size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int all
 		pcp_page_set_allocated(pcp, page, 0, mt);
 		out[done++] = page;
 	}
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 	return done;
 }
 
@@ -424,10 +424,10 @@ bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int
 #ifdef BUDDY_BUG_PCP_UNLOCKED
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
 #else
-	if (pthread_mutex_trylock(&pcp->lock))
+	if (!pcp_spin_trylock(&pcp->lock))
 		return false;
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 #endif
 	return true;
 }
@@ -436,9 +436,9 @@ void drain_zone_pages(struct zone *zone, int cpu)
 {
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	pthread_mutex_lock(&pcp->lock);
+	pcp_spin_lock(&pcp->lock);
 	free_pcppages_bulk(zone, pcp->count, pcp, 0);
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 }
 
 /* ---- public ---- */
@@ -486,7 +486,7 @@ int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
 			struct zone *zone = &sys->nodes[nid]->node_zones[z];
 			for (int cpu = 0; cpu < sys->nr_cpus; cpu++) {
 				struct per_cpu_pages *pcp = &zone->pcp[cpu];
-				pthread_mutex_lock(&pcp->lock);
+				pcp_spin_lock(&pcp->lock);
 				pcp->fixed = high != 0;
 				if (high) {
 					pcp->batch = batch;
@@ -497,7 +497,7 @@ int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
 				/* Bring the list under the new high at once. */
 				if (pcp->count >= pcp->high && pcp->high)
 					free_pcppages_bulk(zone, pcp->count - pcp->high + 1, pcp, 0);
-				pthread_mutex_unlock(&pcp->lock);
+				pcp_spin_unlock(&pcp->lock);
 			}
 		}
 	pthread_mutex_unlock(&sys->tunables_lock);
