@@ -431,7 +431,27 @@ static inline void count_vm_events_cpu(struct buddy_system *sys, int cpu, enum b
 	_Atomic uint64_t *c = &sys->cpu_events[cpu].ev[ev];
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
-int buddy_cpu_of_thread(const struct buddy_system *sys);
+/* The simulated CPU the calling thread is bound to (mm_init.c): a thread
+ * may use several instances; each remembers its own binding.  The table is
+ * per thread (like the kernel's per-CPU current), not shared state. */
+#define BINDINGS_PER_THREAD 8
+struct cpu_binding {
+	const struct buddy_system *sys;
+	int cpu;
+};
+extern _Thread_local struct cpu_binding thread_bindings[BINDINGS_PER_THREAD];
+static inline int buddy_cpu_of_thread(const struct buddy_system *sys)
+{
+	for (int i = 0; i < BINDINGS_PER_THREAD; i++) {
+		if (thread_bindings[i].sys == sys) {
+			/* A stale entry from a destroyed instance at the same address
+			 * may name a CPU this one lacks. */
+			int cpu = thread_bindings[i].cpu;
+			return cpu < sys->nr_cpus ? cpu : 0;
+		}
+	}
+	return 0;
+}
 static inline void count_vm_events(struct buddy_system *sys, enum buddy_vm_event ev, uint64_t n)
 {
 	count_vm_events_cpu(sys, buddy_cpu_of_thread(sys), ev, n);
@@ -496,7 +516,6 @@ static inline void pcp_page_clear_allocated_set(struct per_cpu_pages *pcp, struc
 
 /* ---- functions shared between files ---- */
 /* mm_init.c */
-int buddy_cpu_of_thread(const struct buddy_system *sys);
 void buddy_log(struct buddy_system *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* pageblock.c: pageblock flags, moving free pages between types, fallback */
@@ -576,10 +595,20 @@ unsigned long zone_reclaimable_pages(struct zone *zone);
 bool kthreads_running(struct buddy_system *sys);
 
 /* pcp.c */
-bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order);
-int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order);
+static inline bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER || order == sys->pageblock_order;
+}
+static inline int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order)
+{
+	(void)sys;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
+	return MIGRATE_PCPTYPES * (int)order + mt;
+}
 unsigned int pindex_to_order(const struct buddy_system *sys, int pindex);
 struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int mt, unsigned int alloc_flags);
+struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt);
 /* true if the page went to the pcp; false if the caller must free to the zone */
 size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
 			    struct page **out);

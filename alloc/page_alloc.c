@@ -256,7 +256,8 @@ static void format_page_flags(uint32_t flags, char *buf, size_t len)
 }
 
 /* bad_page(): the kernel's report, then the page is kept away for good. */
-static void report_bad_page(struct buddy_system *sys, const struct page *page, const char *reason)
+static __attribute__((cold, noinline)) void report_bad_page(struct buddy_system *sys, const struct page *page,
+							     const char *reason)
 {
 	char flags[160];
 	uint64_t pfn = page_to_pfn(sys, page);
@@ -272,7 +273,8 @@ static void report_bad_page(struct buddy_system *sys, const struct page *page, c
 
 /* Move an allocated (or being freed) block out of circulation.  The pages
  * stay accounted, as quarantined, so conservation still holds. */
-static void quarantine_block(struct buddy_system *sys, struct page *page, unsigned int order)
+static __attribute__((cold, noinline)) void quarantine_block(struct buddy_system *sys, struct page *page,
+							      unsigned int order)
 {
 	struct zone *zone = page_zone(sys, page);
 	uint32_t f;
@@ -648,8 +650,10 @@ out:
 	return page;
 }
 
-static struct page *alloc_pages_slowpath(struct buddy_system *sys, gfp_t gfp, unsigned int order,
-					 struct alloc_context *ac)
+/* Out of line and cold: inlined, its set-up would be hoisted into the fast
+ * path of every allocation. */
+static __attribute__((cold, noinline)) struct page *
+alloc_pages_slowpath(struct buddy_system *sys, gfp_t gfp, unsigned int order, struct alloc_context *ac)
 {
 	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
 	bool costly_order = order > PAGE_ALLOC_COSTLY_ORDER;
@@ -757,8 +761,8 @@ retry_bounded:
 }
 
 /* ---- entry points ---- */
-static void warn_alloc(struct buddy_system *sys, gfp_t gfp, unsigned int order, uint64_t nodemask,
-		       const char *why)
+static __attribute__((cold, noinline)) void warn_alloc(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+							uint64_t nodemask, const char *why)
 {
 	char gfp_text[BUDDY_GFP_STR_MAX];
 
@@ -838,6 +842,35 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
 	return true;
 }
 
+/* The common case, without the general path's generality: an order the pcp
+ * holds, taken from the preferred zone's pcp list.  The steps are those of
+ * get_page_from_freelist() and rmqueue() for the preferred zone, in their
+ * order: the alloc flags, the watermark check (ZONE_BELOW_HIGH clear and the
+ * high watermark met), then the pcp list.  Whenever one of them would send
+ * the request another way -- the zone below high, the pcp lock busy, the
+ * list empty and needing a refill -- it returns NULL having changed nothing,
+ * and the caller runs the general path as if this had not been tried. */
+static inline struct page *alloc_pages_fast(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					    const struct alloc_context *ac)
+{
+	if (!pcp_allowed_order(sys, order) || ac->preferred < 0)
+		return NULL;
+	struct zone *zone = ac->zonerefs[ac->preferred];
+	unsigned int alloc_flags = cma_alloc_flags(ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp)) |
+				   alloc_flags_nofragment(sys, zone, gfp);
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed) ||
+	    !zone_watermark_fast(zone, order, wmark_pages(zone, WMARK_HIGH), ac->highest_zoneidx, alloc_flags, gfp))
+		return NULL;
+	struct page *page = rmqueue_pcplist_fast(zone, ac->cpu, order, ac->migratetype);
+	if (!page)
+		return NULL;
+	/* The rest of rmqueue(); the fast flags never hold ALLOC_HIGHATOMIC,
+	 * so get_page_from_freelist() would reserve nothing. */
+	if ((alloc_flags & ALLOC_KSWAPD) && atomic_load_explicit(&zone->boosted_watermark, memory_order_relaxed))
+		atomic_store_explicit(&zone->boosted_watermark, false, memory_order_relaxed);
+	return page;
+}
+
 static const enum buddy_vm_event pgalloc_event[MAX_NR_ZONES] = {
 	PGALLOC_DMA, PGALLOC_DMA32, PGALLOC_NORMAL, PGALLOC_MOVABLE,
 };
@@ -862,16 +895,21 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 			warn_alloc(sys, gfp & ~__GFP_NOWARN, order, nodemask, invalid);
 		return NULL;
 	}
-	if (should_fail_alloc_page(sys, gfp, order)) {
+	/* sys->fault is NULL until fault injection is first configured. */
+	if (sys->fault && should_fail_alloc_page(sys, gfp, order)) {
 		count_vm_events(sys, BUDDY_ALLOC_FAIL, 1);
 		warn_alloc(sys, gfp, order, nodemask, "injected failure (fail_page_alloc)");
 		return NULL;
 	}
 	for (;;) {
-		unsigned int alloc_flags = cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
-		if (ac.preferred >= 0)
-			alloc_flags |= alloc_flags_nofragment(sys, ac.zonerefs[ac.preferred], gfp);
-		page = get_page_from_freelist(sys, gfp, order, alloc_flags, &ac);
+		page = alloc_pages_fast(sys, gfp, order, &ac);
+		if (!page) {
+			unsigned int alloc_flags =
+				cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
+			if (ac.preferred >= 0)
+				alloc_flags |= alloc_flags_nofragment(sys, ac.zonerefs[ac.preferred], gfp);
+			page = get_page_from_freelist(sys, gfp, order, alloc_flags, &ac);
+		}
 		if (!page)
 			page = alloc_pages_slowpath(sys, gfp, order, &ac);
 		if (!page)
@@ -1045,7 +1083,9 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 	uint64_t pfn = page_to_pfn(sys, page);
 	struct zone *zone = page_zone(sys, page);
 
-	owner_on_free(sys, page, order);
+	/* owner_on_free() has nothing to do for a block never owned. */
+	if ((page_flags(page) & PAGE_FLAG(PG_lru)) || page->mapping)
+		owner_on_free(sys, page, order);
 	if (page_flag(page, PG_head))
 		for (uint32_t i = 1; i < (1U << order); i++) {
 			clear_page_flag(page + i, PG_tail);
@@ -1055,7 +1095,10 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 		backing_on_free(sys, pfn, order);
 	int cpu = buddy_cpu_of_thread(sys);
 	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
-	if (free_pages_hwpoison_check(sys, page, order))
+	/* The check's own first test, made here to spare the call: nothing
+	 * to do while no poisoned page sits in an allocated block. */
+	if (sys->cma && atomic_load_explicit(&sys->cma->poisoned_in_use, memory_order_seq_cst) > 0 &&
+	    free_pages_hwpoison_check(sys, page, order))
 		return;
 	if (pcp_allowed_order(sys, order) && free_unref_page(zone, cpu, page, order))
 		return;

@@ -16,20 +16,6 @@
 /* MIN_PERCPU_PAGELIST_HIGH_FRACTION: high_max is managed/8 over the CPUs */
 #define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
 
-bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order)
-{
-	return order <= PAGE_ALLOC_COSTLY_ORDER || order == sys->pageblock_order;
-}
-
-int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order)
-{
-	if (order > PAGE_ALLOC_COSTLY_ORDER) {
-		(void)sys;
-		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
-	}
-	return MIGRATE_PCPTYPES * (int)order + mt;
-}
-
 unsigned int pindex_to_order(const struct buddy_system *sys, int pindex)
 {
 	if (pindex >= NR_LOWORDER_PCP_LISTS)
@@ -264,6 +250,29 @@ struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int
 	struct page *page = __rmqueue_pcplist(zone, pcp, cpu, order, mt, alloc_flags);
 	if (page)
 		pcp_page_set_allocated(pcp, page, order, mt);
+	pcp_spin_unlock(&pcp->lock);
+	return page;
+}
+
+/* rmqueue_pcplist() when it needs no refill: NULL, with nothing changed,
+ * when the lock is busy or the list is empty, so that the caller can take
+ * the general path as if this had not been tried. */
+struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	struct list_head *list = &pcp->lists[pindex];
+
+	if (!pcp_spin_trylock(&pcp->lock))
+		return NULL;
+	if (list_empty(list)) {
+		pcp_spin_unlock(&pcp->lock);
+		return NULL;
+	}
+	pcp->free_count >>= 1;
+	struct page *page = container_of(list->next, struct page, lru);
+	pcp_list_del(zone, pcp, page, pindex);
+	pcp_page_set_allocated(pcp, page, order, mt);
 	pcp_spin_unlock(&pcp->lock);
 	return page;
 }
