@@ -96,6 +96,18 @@ static inline unsigned int page_order(const struct page *p)
 	return atomic_load_explicit(&((struct page *)p)->order, memory_order_relaxed);
 }
 static inline bool page_flag(const struct page *p, int bit) { return page_flags(p) & PAGE_FLAG(bit); }
+/* A flag change of a block that is free, on a pcp list, or owned by the
+ * caller (PG_freeing), made under the lock of the list it leaves or joins
+ * (zone->lock, pcp->lock): a plain load and store, no locked instruction.
+ * Nobody writes such a block's flags without that lock: isolators refuse a
+ * block being freed, compaction takes free blocks under zone->lock, and
+ * memory failure, hotplug and isolation mark pages only with every lock of
+ * the zone held (zone_lock_all).  Marks on allocated blocks in use by their
+ * owner keep to the atomic read-modify-writes below. */
+static inline void page_flags_store_locked(struct page *p, uint32_t f)
+{
+	page_flags_store(p, f);
+}
 /* Read-modify-write: a mark set from outside the block's lock (memory
  * failure, an isolation) must never be lost to a concurrent update. */
 static inline void set_page_flag(struct page *p, int bit)
@@ -457,7 +469,10 @@ static inline void count_vm_events(struct buddy_system *sys, enum buddy_vm_event
 	count_vm_events_cpu(sys, buddy_cpu_of_thread(sys), ev, n);
 }
 
-/* The counters with a per-CPU part (struct per_cpu_pages.vm_stat_diff). */
+/* The counters with a per-CPU part (struct per_cpu_pages.vm_stat_diff).
+ * Their zone part changes only under zone->lock: the block state changes
+ * made under it (page_set_allocated and friends) and the folds of the
+ * per-CPU parts at refill and drain; so those are plain load-and-stores. */
 static inline bool zone_stat_has_pcp_part(enum zone_stat_item i)
 {
 	return i == NR_ZONE_ALLOCATED || i == NR_ZONE_PCP;
@@ -494,7 +509,7 @@ static inline void pcp_page_set_allocated(struct per_cpu_pages *pcp, struct page
 {
 	uint32_t set = PAGE_FLAG(PG_allocated) | (alloc_mt == MIGRATE_MOVABLE ? PAGE_FLAG(PG_movable_alloc) : 0);
 
-	page_flags_store(page, (page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set);
+	page_flags_store_locked(page, (page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set);
 	set_page_order(page, order);
 	atomic_store_explicit(&page->alloc_mt, (uint8_t)alloc_mt, memory_order_relaxed);
 	page->refcount = 1;
@@ -506,7 +521,7 @@ static inline void pcp_page_clear_allocated_set(struct per_cpu_pages *pcp, struc
 	const uint32_t clear = PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
 			       PAGE_FLAG(PG_movable_alloc);
 
-	page_flags_store(page, (page_flags(page) & ~clear) | set_flags);
+	page_flags_store_locked(page, (page_flags(page) & ~clear) | set_flags);
 	page->refcount = 0;
 	page->owner = 0;
 	page->mapping = NULL;

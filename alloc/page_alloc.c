@@ -28,7 +28,7 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 	counter_add_locked(&area->nr_free_mt[mt], 1);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
 	set_page_order(page, order);
-	set_page_flag(page, PG_buddy);
+	page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_buddy));
 }
 
 void __del_from_free_list(struct zone *zone, struct page *page, unsigned int order, int mt)
@@ -36,7 +36,7 @@ void __del_from_free_list(struct zone *zone, struct page *page, unsigned int ord
 	struct free_area *area = &zone->free_area[order];
 
 	list_del(&page->lru);
-	clear_page_flag(page, PG_buddy);
+	page_flags_store_locked(page, page_flags(page) & ~PAGE_FLAG(PG_buddy));
 	set_page_order(page, 0);
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
@@ -295,38 +295,34 @@ static __attribute__((cold, noinline)) void quarantine_block(struct buddy_system
 }
 
 /* prep_new_page(), the part that must happen under the lock that took the
- * block off its list: it becomes an allocated block. */
+ * block off its list: it becomes an allocated block.  The block was free,
+ * so its flags change only under that lock (page_flags_store_locked). */
 void page_set_allocated(struct zone *zone, struct page *page, unsigned int order, int alloc_mt)
 {
 	uint32_t set = PAGE_FLAG(PG_allocated) | (alloc_mt == MIGRATE_MOVABLE ? PAGE_FLAG(PG_movable_alloc) : 0);
-	uint32_t f = page_flags(page);
 
-	while (!atomic_compare_exchange_weak_explicit(&page->flags, &f,
-						      (f & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set,
-						      memory_order_relaxed, memory_order_relaxed))
-		;
+	page_flags_store_locked(page, (page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set);
 	set_page_order(page, order);
 	atomic_store_explicit(&page->alloc_mt, (uint8_t)alloc_mt, memory_order_relaxed);
 	page->refcount = 1;
-	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, 1L << order);
+	zone_counter_add_locked(&zone->vm_stat[NR_ZONE_ALLOCATED], 1L << order);
 }
 
 /* The reverse, under the lock of the list the block goes to; set_flags
- * (e.g. PG_pcp) are set in the same atomic step. */
+ * (e.g. PG_pcp) are set in the same store.  The caller owns the block
+ * (PG_freeing, or a compaction target nobody else knows), so its flags
+ * change only under that lock (page_flags_store_locked). */
 void page_clear_allocated_set(struct zone *zone, struct page *page, unsigned int order, uint32_t set_flags)
 {
 	const uint32_t clear = PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
 			       PAGE_FLAG(PG_movable_alloc);
-	uint32_t f = page_flags(page);
 
-	while (!atomic_compare_exchange_weak_explicit(&page->flags, &f, (f & ~clear) | set_flags, memory_order_relaxed,
-						      memory_order_relaxed))
-		;
+	page_flags_store_locked(page, (page_flags(page) & ~clear) | set_flags);
 	page->refcount = 0;
 	page->owner = 0;
 	page->mapping = NULL;
 	page->private_data = 0;
-	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
+	zone_counter_add_locked(&zone->vm_stat[NR_ZONE_ALLOCATED], -(1L << order));
 }
 
 static void prep_compound_page(struct page *page, unsigned int order)

@@ -135,7 +135,7 @@ static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, 
 	 * refill from the zone sets it here, with the zone lock held as well:
 	 * nobody else may write the flags of a free block meanwhile. */
 	if (!(page_flags(page) & PAGE_FLAG(PG_pcp)))
-		page_flags_store(page, page_flags(page) | PAGE_FLAG(PG_pcp));
+		page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_pcp));
 	set_page_order(page, order);
 	page->pcp_mt = (uint8_t)mt;
 	page->pcp_cpu = (uint16_t)cpu;
@@ -159,15 +159,18 @@ static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct pa
 
 /* Fold this CPU's counter parts into the zone's counters (the kernel's
  * refresh_cpu_vm_stats), at the refills and drains that take the zone lock
- * anyway.  pcp->lock held. */
+ * anyway.  pcp->lock and zone->lock held: the zone parts of these counters
+ * change only under zone->lock (zone_counter_add_locked). */
 static void fold_pcp_zone_stats(struct zone *zone, struct per_cpu_pages *pcp)
 {
 	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++) {
+		if (!zone_stat_has_pcp_part((enum zone_stat_item)i))
+			continue;
 		long d = atomic_load_explicit(&pcp->vm_stat_diff[i], memory_order_relaxed);
 		if (!d)
 			continue;
 		atomic_store_explicit(&pcp->vm_stat_diff[i], 0, memory_order_relaxed);
-		mod_zone_page_state(zone, (enum zone_stat_item)i, d);
+		zone_counter_add_locked(&zone->vm_stat[i], d);
 	}
 }
 
@@ -184,8 +187,8 @@ static int rmqueue_bulk(struct zone *zone, struct per_cpu_pages *pcp, int cpu, u
 			break;
 		pcp_list_add(zone, pcp, cpu, page, order, mt, true);
 	}
-	pthread_mutex_unlock(&zone->lock);
 	fold_pcp_zone_stats(zone, pcp);
+	pthread_mutex_unlock(&zone->lock);
 	return i;
 }
 
@@ -321,7 +324,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 			unsigned int order = page->order;
 			uint64_t pfn = page_to_pfn(sys, page);
 			pcp_list_del(zone, pcp, page, pindex);
-			clear_page_flag(page, PG_pcp);
+			page_flags_store_locked(page, page_flags(page) & ~PAGE_FLAG(PG_pcp));
 #ifdef BUDDY_BUG_PCP_BULK_COUNT
 			pcp->count += (1 << order) - 1;
 #endif
@@ -331,8 +334,8 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 			__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
 		} while (count > 0 && !list_empty(list));
 	}
-	pthread_mutex_unlock(&zone->lock);
 	fold_pcp_zone_stats(zone, pcp);
+	pthread_mutex_unlock(&zone->lock);
 }
 
 static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free_high)
