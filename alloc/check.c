@@ -1237,7 +1237,7 @@ static void lock_zone_all(struct zone *zone, int nr_cpus)
 {
 	if (zone->pcp)
 		for (int cpu = 0; cpu < nr_cpus; cpu++)
-			pthread_mutex_lock(&zone->pcp[cpu].lock);
+			pcp_spin_lock(&zone->pcp[cpu].lock);
 	pthread_mutex_lock(&zone->lock);
 }
 
@@ -1246,7 +1246,7 @@ static void unlock_zone_all(struct zone *zone, int nr_cpus)
 	pthread_mutex_unlock(&zone->lock);
 	if (zone->pcp)
 		for (int cpu = nr_cpus - 1; cpu >= 0; cpu--)
-			pthread_mutex_unlock(&zone->pcp[cpu].lock);
+			pcp_spin_unlock(&zone->pcp[cpu].lock);
 }
 
 /* Everything about one zone; all its locks held. */
@@ -1659,7 +1659,7 @@ static void check_zone_touched_cpu(struct checker *c, struct zone *zone, int cpu
 	struct buddy_system *sys = c->sys;
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	pthread_mutex_lock(&pcp->lock);
+	pcp_spin_lock(&pcp->lock);
 	unsigned int pb_n = atomic_load_explicit(&zone->pb_touched_n, memory_order_relaxed);
 	bool zone_work = touch_log_len(&zone->touched) || pb_n;
 	if (zone_work) {
@@ -1671,7 +1671,7 @@ static void check_zone_touched_cpu(struct checker *c, struct zone *zone, int cpu
 	if (overflow || !sys->track_touched) {
 		if (zone_work)
 			pthread_mutex_unlock(&zone->lock);
-		pthread_mutex_unlock(&pcp->lock);
+		pcp_spin_unlock(&pcp->lock);
 		lock_zone_all(zone, sys->nr_cpus);
 		check_zone_locked(c, zone, false);
 		clear_touch_logs(zone, sys->nr_cpus);
@@ -1692,7 +1692,7 @@ static void check_zone_touched_cpu(struct checker *c, struct zone *zone, int cpu
 		pthread_mutex_unlock(&zone->lock);
 	}
 	c->local = false;
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 }
 
 static struct zone *get_zone(struct buddy_system *sys, int nid, int zid)
@@ -1946,14 +1946,14 @@ size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int n
 				bool whole;
 				if (!zone || !zone->pcp)
 					continue;
-				pthread_mutex_lock(&zone->pcp[cpu].lock);
+				pcp_spin_lock(&zone->pcp[cpu].lock);
 				pthread_mutex_lock(&zone->lock);
 				set_zone(&c, zone);
 				check_pcp(&c, cpu, &whole);
 				if (!c.blk_lost)
 					check_overlaps(&c);
 				pthread_mutex_unlock(&zone->lock);
-				pthread_mutex_unlock(&zone->pcp[cpu].lock);
+				pcp_spin_unlock(&zone->pcp[cpu].lock);
 			}
 		}
 		break;

@@ -73,7 +73,7 @@ struct capture_control {
 
 /* current->capture_control: set only while this thread runs direct
  * compaction, read by __free_one_page on the same thread. */
-static _Thread_local struct capture_control *current_capture_control;
+_Thread_local struct capture_control *current_capture_control;
 
 typedef enum { ISOLATE_ABORT, ISOLATE_NONE, ISOLATE_SUCCESS } isolate_migrate_t;
 
@@ -1294,7 +1294,7 @@ out:
 }
 
 /* ---- capture ---- */
-bool compaction_capture(struct zone *zone, struct page *page, unsigned int order, int mt)
+bool __compaction_capture(struct zone *zone, struct page *page, unsigned int order, int mt)
 {
 	struct capture_control *capc = current_capture_control;
 

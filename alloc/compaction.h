@@ -49,7 +49,15 @@ static inline unsigned long compact_gap(unsigned int order)
  * allocated (PG_allocated, NR_ZONE_ALLOCATED, alloc_mt = the request's type),
  * so it is in a checker-visible state at once.  The caller must then return
  * without putting it on a free list. */
-bool compaction_capture(struct zone *zone, struct page *page, unsigned int order, int mt);
+struct capture_control;
+extern _Thread_local struct capture_control *current_capture_control;
+bool __compaction_capture(struct zone *zone, struct page *page, unsigned int order, int mt);
+/* Inline so that the merge loop of a thread that is not compacting, the
+ * common case, pays one thread-local load per level and no call. */
+static inline bool compaction_capture(struct zone *zone, struct page *page, unsigned int order, int mt)
+{
+	return current_capture_control && __compaction_capture(zone, page, order, mt);
+}
 
 /* ---- direct compaction (the slow path) ---- */
 /* The zones of zonerefs[0..nr_zonerefs) up to highest_zoneidx and inside

@@ -4,6 +4,7 @@
 #define BUDDY_INTERNAL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -99,6 +100,18 @@ static inline unsigned int page_order(const struct page *p)
 	return atomic_load_explicit(&((struct page *)p)->order, memory_order_relaxed);
 }
 static inline bool page_flag(const struct page *p, int bit) { return page_flags(p) & PAGE_FLAG(bit); }
+/* A flag change of a block that is free, on a pcp list, or owned by the
+ * caller (PG_freeing), made under the lock of the list it leaves or joins
+ * (zone->lock, pcp->lock): a plain load and store, no locked instruction.
+ * Nobody writes such a block's flags without that lock: isolators refuse a
+ * block being freed, compaction takes free blocks under zone->lock, and
+ * memory failure, hotplug and isolation mark pages only with every lock of
+ * the zone held (zone_lock_all).  Marks on allocated blocks in use by their
+ * owner keep to the atomic read-modify-writes below. */
+static inline void page_flags_store_locked(struct page *p, uint32_t f)
+{
+	page_flags_store(p, f);
+}
 /* Read-modify-write: a mark set from outside the block's lock (memory
  * failure, an isolation) must never be lost to a concurrent update. */
 static inline void set_page_flag(struct page *p, int bit)
@@ -108,6 +121,99 @@ static inline void set_page_flag(struct page *p, int bit)
 static inline void clear_page_flag(struct page *p, int bit)
 {
 	atomic_fetch_and_explicit(&p->flags, ~PAGE_FLAG(bit), memory_order_relaxed);
+}
+
+enum zone_stat_item {
+	NR_FREE_PAGES,       /* free pages in the buddy lists, ISOLATE left out */
+	NR_FREE_CMA_PAGES,
+	NR_ZONE_ALLOCATED,   /* pages handed out (including those in pcp? no: pcp counted apart) */
+	NR_ZONE_PCP,         /* pages on pcp lists of every CPU */
+	NR_ZONE_QUARANTINED,
+	NR_ZONE_OFFLINE,
+	NR_ZONE_ISOLATED,    /* free pages held outside the free lists by compaction/isolation */
+	NR_ZONE_HWPOISON,    /* pages kept out because memory failure poisoned them */
+	NR_ZONE_LRU_FILE,    /* pages on the node's file LRU lists that sit in this zone */
+	NR_ZONE_LRU_ANON,
+	NR_VM_ZONE_STAT_ITEMS
+};
+
+/* ---- pcp->lock ---- */
+/* A spinlock, as the kernel's pcp->lock (spinlock_t): taking it is one
+ * locked instruction and releasing it a plain store, where a pthread mutex
+ * pays a locked instruction for each.  The fast paths only try it
+ * (pcp_spin_trylock) and go to the zone when it is busy.  A waiter spins a
+ * little, then yields: a holder may be descheduled, or asleep on the zone
+ * lock.  ThreadSanitizer is told it is a mutex, so it checks the lock
+ * order (pcp -> zone -> lru_lock) as it does for the others. */
+#if defined(__SANITIZE_THREAD__)
+#define BUDDY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BUDDY_TSAN 1
+#endif
+#endif
+#ifdef BUDDY_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+typedef struct {
+	_Atomic int locked;
+} pcp_spinlock_t;
+
+static inline void pcp_spin_lock_init(pcp_spinlock_t *l)
+{
+	atomic_init(&l->locked, 0);
+#ifdef BUDDY_TSAN
+	__tsan_mutex_create(l, __tsan_mutex_not_static);
+#endif
+}
+static inline void pcp_spin_lock_destroy(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_destroy(l, __tsan_mutex_not_static);
+#else
+	(void)l;
+#endif
+}
+static inline bool pcp_spin_trylock(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_pre_lock(l, __tsan_mutex_try_lock);
+#endif
+	bool ok = !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+		  !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+#ifdef BUDDY_TSAN
+	__tsan_mutex_post_lock(l, __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0);
+#endif
+	return ok;
+}
+static inline void pcp_spin_lock(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_pre_lock(l, 0);
+#endif
+	for (int spins = 0;; spins++) {
+		if (!atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+		    !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
+			break;
+		if (spins < 64)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	}
+#ifdef BUDDY_TSAN
+	__tsan_mutex_post_lock(l, 0, 0);
+#endif
+}
+static inline void pcp_spin_unlock(pcp_spinlock_t *l)
+{
+#ifdef BUDDY_TSAN
+	__tsan_mutex_pre_unlock(l, 0);
+#endif
+	atomic_store_explicit(&l->locked, 0, memory_order_release);
+#ifdef BUDDY_TSAN
+	__tsan_mutex_post_unlock(l, 0);
+#endif
 }
 
 /* ---- pcp ---- */
@@ -144,7 +250,7 @@ static inline unsigned int touch_log_len(const struct touch_log *log)
 #define PCP_CPU_NONE 0xffffu
 
 struct per_cpu_pages {
-	pthread_mutex_t lock;
+	pcp_spinlock_t lock;
 	int count;               /* pages on all lists */
 	int high, high_min, high_max, batch;
 	int free_count;          /* pages freed since the last allocation, scales the drain */
@@ -153,6 +259,12 @@ struct per_cpu_pages {
 	bool fixed;              /* high/batch set by the user */
 	struct list_head lists[NR_PCP_LISTS];
 	int list_pages[NR_PCP_LISTS]; /* pages on each list, for the checker and pagesets output */
+	/* This CPU's part of the zone counters that the pcp paths change
+	 * (the kernel's per-cpu vm_stat_diff): written under this lock with
+	 * a plain load and store, folded into zone->vm_stat at refill and
+	 * drain, added in by zone_page_state().  Atomic only so that readers
+	 * without the lock see a relaxed value. */
+	_Atomic long vm_stat_diff[NR_VM_ZONE_STAT_ITEMS];
 	struct touch_log touched;
 };
 
@@ -176,19 +288,6 @@ static inline unsigned long counter_read(const _Atomic unsigned long *c)
 	return atomic_load_explicit((_Atomic unsigned long *)c, memory_order_relaxed);
 }
 
-enum zone_stat_item {
-	NR_FREE_PAGES,       /* free pages in the buddy lists, ISOLATE left out */
-	NR_FREE_CMA_PAGES,
-	NR_ZONE_ALLOCATED,   /* pages handed out (including those in pcp? no: pcp counted apart) */
-	NR_ZONE_PCP,         /* pages on pcp lists of every CPU */
-	NR_ZONE_QUARANTINED,
-	NR_ZONE_OFFLINE,
-	NR_ZONE_ISOLATED,    /* free pages held outside the free lists by compaction/isolation */
-	NR_ZONE_HWPOISON,    /* pages kept out because memory failure poisoned them */
-	NR_ZONE_LRU_FILE,    /* pages on the node's file LRU lists that sit in this zone */
-	NR_ZONE_LRU_ANON,
-	NR_VM_ZONE_STAT_ITEMS
-};
 
 struct zone {
 	pthread_mutex_t lock;
@@ -237,10 +336,6 @@ static inline bool populated_zone(const struct zone *z) { return z->present_page
 static inline bool zone_spans_pfn(const struct zone *z, uint64_t pfn)
 {
 	return pfn >= z->zone_start_pfn && pfn < z->zone_start_pfn + z->spanned_pages;
-}
-static inline long zone_page_state(const struct zone *z, enum zone_stat_item i)
-{
-	return atomic_load_explicit(&z->vm_stat[i], memory_order_relaxed);
 }
 static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, long delta)
 {
@@ -391,15 +486,94 @@ static inline void count_vm_events_cpu(struct buddy_system *sys, int cpu, enum b
 	_Atomic uint64_t *c = &sys->cpu_events[cpu].ev[ev];
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
-int buddy_cpu_of_thread(const struct buddy_system *sys);
+/* The simulated CPU the calling thread is bound to (mm_init.c): a thread
+ * may use several instances; each remembers its own binding.  The table is
+ * per thread (like the kernel's per-CPU current), not shared state. */
+#define BINDINGS_PER_THREAD 8
+struct cpu_binding {
+	const struct buddy_system *sys;
+	int cpu;
+};
+extern _Thread_local struct cpu_binding thread_bindings[BINDINGS_PER_THREAD];
+static inline int buddy_cpu_of_thread(const struct buddy_system *sys)
+{
+	for (int i = 0; i < BINDINGS_PER_THREAD; i++) {
+		if (thread_bindings[i].sys == sys) {
+			/* A stale entry from a destroyed instance at the same address
+			 * may name a CPU this one lacks. */
+			int cpu = thread_bindings[i].cpu;
+			return cpu < sys->nr_cpus ? cpu : 0;
+		}
+	}
+	return 0;
+}
 static inline void count_vm_events(struct buddy_system *sys, enum buddy_vm_event ev, uint64_t n)
 {
 	count_vm_events_cpu(sys, buddy_cpu_of_thread(sys), ev, n);
 }
 
+/* The counters with a per-CPU part (struct per_cpu_pages.vm_stat_diff).
+ * Their zone part changes only under zone->lock: the block state changes
+ * made under it (page_set_allocated and friends) and the folds of the
+ * per-CPU parts at refill and drain; so those are plain load-and-stores. */
+static inline bool zone_stat_has_pcp_part(enum zone_stat_item i)
+{
+	return i == NR_ZONE_ALLOCATED || i == NR_ZONE_PCP;
+}
+/* zone_page_state_snapshot(): the zone's counter plus every CPU's part.
+ * Exact with every pcp lock of the zone held (the checker); a racy but
+ * bounded value otherwise, as the kernel's readers get. */
+static inline long zone_page_state(const struct zone *z, enum zone_stat_item i)
+{
+	long v = atomic_load_explicit(&z->vm_stat[i], memory_order_relaxed);
+
+	if (zone_stat_has_pcp_part(i) && z->pcp)
+		for (int cpu = 0; cpu < z->sys->nr_cpus; cpu++)
+			v += atomic_load_explicit(&z->pcp[cpu].vm_stat_diff[i], memory_order_relaxed);
+	return v;
+}
+/* __mod_zone_page_state() on this CPU's part; pcp->lock held. */
+static inline void mod_pcp_zone_state(struct per_cpu_pages *pcp, enum zone_stat_item i, long delta)
+{
+	_Atomic long *d = &pcp->vm_stat_diff[i];
+
+	atomic_store_explicit(d, atomic_load_explicit(d, memory_order_relaxed) + delta, memory_order_relaxed);
+}
+
+/* page_set_allocated() and page_clear_allocated_set() for a block on its way
+ * off or onto a pcp list, pcp->lock held: the pages are counted in this
+ * CPU's part of NR_ZONE_ALLOCATED, and the flags take a plain load and
+ * store.  Nobody else writes the flags of such a block meanwhile: a block on
+ * a pcp list is touched only under that list's lock, and one being freed is
+ * ours (PG_freeing) but for memory failure, which marks pages only with
+ * every pcp lock of the zone held; isolators refuse a block being freed. */
+static inline void pcp_page_set_allocated(struct per_cpu_pages *pcp, struct page *page, unsigned int order,
+					  int alloc_mt)
+{
+	uint32_t set = PAGE_FLAG(PG_allocated) | (alloc_mt == MIGRATE_MOVABLE ? PAGE_FLAG(PG_movable_alloc) : 0);
+
+	page_flags_store_locked(page, (page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set);
+	set_page_order(page, order);
+	atomic_store_explicit(&page->alloc_mt, (uint8_t)alloc_mt, memory_order_relaxed);
+	page->refcount = 1;
+	mod_pcp_zone_state(pcp, NR_ZONE_ALLOCATED, 1L << order);
+}
+static inline void pcp_page_clear_allocated_set(struct per_cpu_pages *pcp, struct page *page, unsigned int order,
+						uint32_t set_flags)
+{
+	const uint32_t clear = PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
+			       PAGE_FLAG(PG_movable_alloc);
+
+	page_flags_store_locked(page, (page_flags(page) & ~clear) | set_flags);
+	page->refcount = 0;
+	page->owner = 0;
+	page->mapping = NULL;
+	page->private_data = 0;
+	mod_pcp_zone_state(pcp, NR_ZONE_ALLOCATED, -(1L << order));
+}
+
 /* ---- functions shared between files ---- */
 /* mm_init.c */
-int buddy_cpu_of_thread(const struct buddy_system *sys);
 void buddy_log(struct buddy_system *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* pageblock.c: pageblock flags, moving free pages between types, fallback */
@@ -479,10 +653,20 @@ unsigned long zone_reclaimable_pages(struct zone *zone);
 bool kthreads_running(struct buddy_system *sys);
 
 /* pcp.c */
-bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order);
-int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order);
+static inline bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER || order == sys->pageblock_order;
+}
+static inline int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order)
+{
+	(void)sys;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
+	return MIGRATE_PCPTYPES * (int)order + mt;
+}
 unsigned int pindex_to_order(const struct buddy_system *sys, int pindex);
 struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int mt, unsigned int alloc_flags);
+struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt);
 /* true if the page went to the pcp; false if the caller must free to the zone */
 size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
 			    struct page **out);

@@ -31,12 +31,7 @@ static void set_error(struct buddy_error *err, const char *field, const char *fm
 /* ---- CPU binding ----
  * A thread may use several instances; each remembers its own binding.  The
  * table is per thread (like the kernel's per-CPU current), not shared state. */
-#define BINDINGS_PER_THREAD 8
-struct cpu_binding {
-	const struct buddy_system *sys;
-	int cpu;
-};
-static _Thread_local struct cpu_binding thread_bindings[BINDINGS_PER_THREAD];
+_Thread_local struct cpu_binding thread_bindings[BINDINGS_PER_THREAD];
 static _Thread_local unsigned int thread_binding_next;
 
 int buddy_bind_cpu(struct buddy_system *sys, int cpu)
@@ -51,19 +46,6 @@ int buddy_bind_cpu(struct buddy_system *sys, int cpu)
 	}
 	thread_bindings[thread_binding_next % BINDINGS_PER_THREAD] = (struct cpu_binding){ sys, cpu };
 	thread_binding_next++;
-	return 0;
-}
-
-int buddy_cpu_of_thread(const struct buddy_system *sys)
-{
-	for (int i = 0; i < BINDINGS_PER_THREAD; i++) {
-		if (thread_bindings[i].sys == sys) {
-			/* A stale entry from a destroyed instance at the same address
-			 * may name a CPU this one lacks. */
-			int cpu = thread_bindings[i].cpu;
-			return cpu < sys->nr_cpus ? cpu : 0;
-		}
-	}
 	return 0;
 }
 

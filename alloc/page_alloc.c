@@ -29,7 +29,7 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
 	set_page_order(page, order);
 	page->free_mt = (uint8_t)mt;
-	set_page_flag(page, PG_buddy);
+	page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_buddy));
 	if (zone->sys->track_touched)
 		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
@@ -39,7 +39,7 @@ void __del_from_free_list(struct zone *zone, struct page *page, unsigned int ord
 	struct free_area *area = &zone->free_area[order];
 
 	list_del(&page->lru);
-	clear_page_flag(page, PG_buddy);
+	page_flags_store_locked(page, page_flags(page) & ~PAGE_FLAG(PG_buddy));
 	set_page_order(page, 0);
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
@@ -261,7 +261,8 @@ static void format_page_flags(uint32_t flags, char *buf, size_t len)
 }
 
 /* bad_page(): the kernel's report, then the page is kept away for good. */
-static void report_bad_page(struct buddy_system *sys, const struct page *page, const char *reason)
+static __attribute__((cold, noinline)) void report_bad_page(struct buddy_system *sys, const struct page *page,
+							     const char *reason)
 {
 	char flags[160];
 	uint64_t pfn = page_to_pfn(sys, page);
@@ -277,7 +278,8 @@ static void report_bad_page(struct buddy_system *sys, const struct page *page, c
 
 /* Move an allocated (or being freed) block out of circulation.  The pages
  * stay accounted, as quarantined, so conservation still holds. */
-static void quarantine_block(struct buddy_system *sys, struct page *page, unsigned int order)
+static __attribute__((cold, noinline)) void quarantine_block(struct buddy_system *sys, struct page *page,
+							      unsigned int order)
 {
 	struct zone *zone = page_zone(sys, page);
 	uint32_t f;
@@ -298,38 +300,34 @@ static void quarantine_block(struct buddy_system *sys, struct page *page, unsign
 }
 
 /* prep_new_page(), the part that must happen under the lock that took the
- * block off its list: it becomes an allocated block. */
+ * block off its list: it becomes an allocated block.  The block was free,
+ * so its flags change only under that lock (page_flags_store_locked). */
 void page_set_allocated(struct zone *zone, struct page *page, unsigned int order, int alloc_mt)
 {
 	uint32_t set = PAGE_FLAG(PG_allocated) | (alloc_mt == MIGRATE_MOVABLE ? PAGE_FLAG(PG_movable_alloc) : 0);
-	uint32_t f = page_flags(page);
 
-	while (!atomic_compare_exchange_weak_explicit(&page->flags, &f,
-						      (f & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set,
-						      memory_order_relaxed, memory_order_relaxed))
-		;
+	page_flags_store_locked(page, (page_flags(page) & ~(PAGE_FLAG(PG_buddy) | PAGE_FLAG(PG_pcp))) | set);
 	set_page_order(page, order);
 	atomic_store_explicit(&page->alloc_mt, (uint8_t)alloc_mt, memory_order_relaxed);
 	page->refcount = 1;
-	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, 1L << order);
+	zone_counter_add_locked(&zone->vm_stat[NR_ZONE_ALLOCATED], 1L << order);
 }
 
 /* The reverse, under the lock of the list the block goes to; set_flags
- * (e.g. PG_pcp) are set in the same atomic step. */
+ * (e.g. PG_pcp) are set in the same store.  The caller owns the block
+ * (PG_freeing, or a compaction target nobody else knows), so its flags
+ * change only under that lock (page_flags_store_locked). */
 void page_clear_allocated_set(struct zone *zone, struct page *page, unsigned int order, uint32_t set_flags)
 {
 	const uint32_t clear = PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) |
 			       PAGE_FLAG(PG_movable_alloc);
-	uint32_t f = page_flags(page);
 
-	while (!atomic_compare_exchange_weak_explicit(&page->flags, &f, (f & ~clear) | set_flags, memory_order_relaxed,
-						      memory_order_relaxed))
-		;
+	page_flags_store_locked(page, (page_flags(page) & ~clear) | set_flags);
 	page->refcount = 0;
 	page->owner = 0;
 	page->mapping = NULL;
 	page->private_data = 0;
-	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
+	zone_counter_add_locked(&zone->vm_stat[NR_ZONE_ALLOCATED], -(1L << order));
 }
 
 static void prep_compound_page(struct page *page, unsigned int order)
@@ -653,8 +651,10 @@ out:
 	return page;
 }
 
-static struct page *alloc_pages_slowpath(struct buddy_system *sys, gfp_t gfp, unsigned int order,
-					 struct alloc_context *ac)
+/* Out of line and cold: inlined, its set-up would be hoisted into the fast
+ * path of every allocation. */
+static __attribute__((cold, noinline)) struct page *
+alloc_pages_slowpath(struct buddy_system *sys, gfp_t gfp, unsigned int order, struct alloc_context *ac)
 {
 	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
 	bool costly_order = order > PAGE_ALLOC_COSTLY_ORDER;
@@ -762,8 +762,8 @@ retry_bounded:
 }
 
 /* ---- entry points ---- */
-static void warn_alloc(struct buddy_system *sys, gfp_t gfp, unsigned int order, uint64_t nodemask,
-		       const char *why)
+static __attribute__((cold, noinline)) void warn_alloc(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+							uint64_t nodemask, const char *why)
 {
 	char gfp_text[BUDDY_GFP_STR_MAX];
 
@@ -843,6 +843,35 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
 	return true;
 }
 
+/* The common case, without the general path's generality: an order the pcp
+ * holds, taken from the preferred zone's pcp list.  The steps are those of
+ * get_page_from_freelist() and rmqueue() for the preferred zone, in their
+ * order: the alloc flags, the watermark check (ZONE_BELOW_HIGH clear and the
+ * high watermark met), then the pcp list.  Whenever one of them would send
+ * the request another way -- the zone below high, the pcp lock busy, the
+ * list empty and needing a refill -- it returns NULL having changed nothing,
+ * and the caller runs the general path as if this had not been tried. */
+static inline struct page *alloc_pages_fast(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					    const struct alloc_context *ac)
+{
+	if (!pcp_allowed_order(sys, order) || ac->preferred < 0)
+		return NULL;
+	struct zone *zone = ac->zonerefs[ac->preferred];
+	unsigned int alloc_flags = cma_alloc_flags(ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp)) |
+				   alloc_flags_nofragment(sys, zone, gfp);
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed) ||
+	    !zone_watermark_fast(zone, order, wmark_pages(zone, WMARK_HIGH), ac->highest_zoneidx, alloc_flags, gfp))
+		return NULL;
+	struct page *page = rmqueue_pcplist_fast(zone, ac->cpu, order, ac->migratetype);
+	if (!page)
+		return NULL;
+	/* The rest of rmqueue(); the fast flags never hold ALLOC_HIGHATOMIC,
+	 * so get_page_from_freelist() would reserve nothing. */
+	if ((alloc_flags & ALLOC_KSWAPD) && atomic_load_explicit(&zone->boosted_watermark, memory_order_relaxed))
+		atomic_store_explicit(&zone->boosted_watermark, false, memory_order_relaxed);
+	return page;
+}
+
 static const enum buddy_vm_event pgalloc_event[MAX_NR_ZONES] = {
 	PGALLOC_DMA, PGALLOC_DMA32, PGALLOC_NORMAL, PGALLOC_MOVABLE,
 };
@@ -867,16 +896,21 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 			warn_alloc(sys, gfp & ~__GFP_NOWARN, order, nodemask, invalid);
 		return NULL;
 	}
-	if (should_fail_alloc_page(sys, gfp, order)) {
+	/* sys->fault is NULL until fault injection is first configured. */
+	if (sys->fault && should_fail_alloc_page(sys, gfp, order)) {
 		count_vm_events(sys, BUDDY_ALLOC_FAIL, 1);
 		warn_alloc(sys, gfp, order, nodemask, "injected failure (fail_page_alloc)");
 		return NULL;
 	}
 	for (;;) {
-		unsigned int alloc_flags = cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
-		if (ac.preferred >= 0)
-			alloc_flags |= alloc_flags_nofragment(sys, ac.zonerefs[ac.preferred], gfp);
-		page = get_page_from_freelist(sys, gfp, order, alloc_flags, &ac);
+		page = alloc_pages_fast(sys, gfp, order, &ac);
+		if (!page) {
+			unsigned int alloc_flags =
+				cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
+			if (ac.preferred >= 0)
+				alloc_flags |= alloc_flags_nofragment(sys, ac.zonerefs[ac.preferred], gfp);
+			page = get_page_from_freelist(sys, gfp, order, alloc_flags, &ac);
+		}
 		if (!page)
 			page = alloc_pages_slowpath(sys, gfp, order, &ac);
 		if (!page)
@@ -1050,7 +1084,9 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 	uint64_t pfn = page_to_pfn(sys, page);
 	struct zone *zone = page_zone(sys, page);
 
-	owner_on_free(sys, page, order);
+	/* owner_on_free() has nothing to do for a block never owned. */
+	if ((page_flags(page) & PAGE_FLAG(PG_lru)) || page->mapping)
+		owner_on_free(sys, page, order);
 	if (page_flag(page, PG_head))
 		for (uint32_t i = 1; i < (1U << order); i++) {
 			clear_page_flag(page + i, PG_tail);
@@ -1060,7 +1096,10 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 		backing_on_free(sys, pfn, order);
 	int cpu = buddy_cpu_of_thread(sys);
 	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
-	if (free_pages_hwpoison_check(sys, page, order))
+	/* The check's own first test, made here to spare the call: nothing
+	 * to do while no poisoned page sits in an allocated block. */
+	if (sys->cma && atomic_load_explicit(&sys->cma->poisoned_in_use, memory_order_seq_cst) > 0 &&
+	    free_pages_hwpoison_check(sys, page, order))
 		return;
 	if (pcp_allowed_order(sys, order) && free_unref_page(zone, cpu, page, order))
 		return;

@@ -16,20 +16,6 @@
 /* MIN_PERCPU_PAGELIST_HIGH_FRACTION: high_max is managed/8 over the CPUs */
 #define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
 
-bool pcp_allowed_order(const struct buddy_system *sys, unsigned int order)
-{
-	return order <= PAGE_ALLOC_COSTLY_ORDER || order == sys->pageblock_order;
-}
-
-int order_to_pindex(const struct buddy_system *sys, int mt, unsigned int order)
-{
-	if (order > PAGE_ALLOC_COSTLY_ORDER) {
-		(void)sys;
-		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
-	}
-	return MIGRATE_PCPTYPES * (int)order + mt;
-}
-
 unsigned int pindex_to_order(const struct buddy_system *sys, int pindex)
 {
 	if (pindex >= NR_LOWORDER_PCP_LISTS)
@@ -100,7 +86,7 @@ int pcp_init_zone(struct zone *zone)
 		return -ENOMEM;
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		pthread_mutex_init(&pcp->lock, NULL);
+		pcp_spin_lock_init(&pcp->lock);
 		for (int i = 0; i < NR_PCP_LISTS; i++)
 			INIT_LIST_HEAD(&pcp->lists[i]);
 		pcp_set_high_and_batch(zone, pcp);
@@ -119,18 +105,18 @@ void zone_pcp_update(struct zone *zone)
 		return;
 	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		pthread_mutex_lock(&pcp->lock);
+		pcp_spin_lock(&pcp->lock);
 		pcp_set_high_and_batch(zone, pcp);
 		if (pcp->high && pcp->count > pcp->high)
 			free_pcppages_bulk(zone, pcp->count - pcp->high, pcp, 0);
-		pthread_mutex_unlock(&pcp->lock);
+		pcp_spin_unlock(&pcp->lock);
 	}
 }
 
 void pcp_destroy_zone(struct zone *zone)
 {
 	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++)
-		pthread_mutex_destroy(&zone->pcp[cpu].lock);
+		pcp_spin_lock_destroy(&zone->pcp[cpu].lock);
 	free(zone->pcp);
 	zone->pcp = NULL;
 }
@@ -145,16 +131,17 @@ static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, 
 		list_add_tail(&page->lru, &pcp->lists[pindex]);
 	else
 		list_add(&page->lru, &pcp->lists[pindex]);
-	/* The free path sets PG_pcp in the step that ends the allocation (one
-	 * atomic instead of two); a refill from the zone sets it here. */
+	/* The free path sets PG_pcp in the step that ends the allocation; a
+	 * refill from the zone sets it here, with the zone lock held as well:
+	 * nobody else may write the flags of a free block meanwhile. */
 	if (!(page_flags(page) & PAGE_FLAG(PG_pcp)))
-		set_page_flag(page, PG_pcp);
+		page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_pcp));
 	set_page_order(page, order);
 	page->pcp_mt = (uint8_t)mt;
 	atomic_store_explicit(&page->pcp_cpu, (uint16_t)cpu, memory_order_relaxed);
 	pcp->list_pages[pindex] += 1 << order;
 	pcp->count += 1 << order;
-	mod_zone_page_state(zone, NR_ZONE_PCP, 1L << order);
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, 1L << order);
 	if (zone->sys->track_touched)
 		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
 }
@@ -169,9 +156,26 @@ static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct pa
 	atomic_store_explicit(&page->pcp_cpu, PCP_CPU_NONE, memory_order_relaxed);
 	pcp->list_pages[pindex] -= 1 << order;
 	pcp->count -= 1 << order;
-	mod_zone_page_state(zone, NR_ZONE_PCP, -(1L << order));
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, -(1L << order));
 	if (zone->sys->track_touched)
 		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
+}
+
+/* Fold this CPU's counter parts into the zone's counters (the kernel's
+ * refresh_cpu_vm_stats), at the refills and drains that take the zone lock
+ * anyway.  pcp->lock and zone->lock held: the zone parts of these counters
+ * change only under zone->lock (zone_counter_add_locked). */
+static void fold_pcp_zone_stats(struct zone *zone, struct per_cpu_pages *pcp)
+{
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++) {
+		if (!zone_stat_has_pcp_part((enum zone_stat_item)i))
+			continue;
+		long d = atomic_load_explicit(&pcp->vm_stat_diff[i], memory_order_relaxed);
+		if (!d)
+			continue;
+		atomic_store_explicit(&pcp->vm_stat_diff[i], 0, memory_order_relaxed);
+		zone_counter_add_locked(&zone->vm_stat[i], d);
+	}
 }
 
 /* rmqueue_bulk(): count blocks from the zone onto one pcp list. */
@@ -187,6 +191,7 @@ static int rmqueue_bulk(struct zone *zone, struct per_cpu_pages *pcp, int cpu, u
 			break;
 		pcp_list_add(zone, pcp, cpu, page, order, mt, true);
 	}
+	fold_pcp_zone_stats(zone, pcp);
 	pthread_mutex_unlock(&zone->lock);
 	return i;
 }
@@ -245,14 +250,37 @@ struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int
 {
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	if (pthread_mutex_trylock(&pcp->lock))
+	if (!pcp_spin_trylock(&pcp->lock))
 		return NULL;
 	/* An allocation ends a run of frees. */
 	pcp->free_count >>= 1;
 	struct page *page = __rmqueue_pcplist(zone, pcp, cpu, order, mt, alloc_flags);
 	if (page)
-		page_set_allocated(zone, page, order, mt);
-	pthread_mutex_unlock(&pcp->lock);
+		pcp_page_set_allocated(pcp, page, order, mt);
+	pcp_spin_unlock(&pcp->lock);
+	return page;
+}
+
+/* rmqueue_pcplist() when it needs no refill: NULL, with nothing changed,
+ * when the lock is busy or the list is empty, so that the caller can take
+ * the general path as if this had not been tried. */
+struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	struct list_head *list = &pcp->lists[pindex];
+
+	if (!pcp_spin_trylock(&pcp->lock))
+		return NULL;
+	if (list_empty(list)) {
+		pcp_spin_unlock(&pcp->lock);
+		return NULL;
+	}
+	pcp->free_count >>= 1;
+	struct page *page = container_of(list->next, struct page, lru);
+	pcp_list_del(zone, pcp, page, pindex);
+	pcp_page_set_allocated(pcp, page, order, mt);
+	pcp_spin_unlock(&pcp->lock);
 	return page;
 }
 
@@ -262,16 +290,16 @@ size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int all
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 	size_t done = 0;
 
-	pthread_mutex_lock(&pcp->lock);
+	pcp_spin_lock(&pcp->lock);
 	pcp->free_count >>= 1;
 	while (done < nr) {
 		struct page *page = __rmqueue_pcplist(zone, pcp, cpu, 0, mt, alloc_flags);
 		if (!page)
 			break;
-		page_set_allocated(zone, page, 0, mt);
+		pcp_page_set_allocated(pcp, page, 0, mt);
 		out[done++] = page;
 	}
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 	return done;
 }
 
@@ -300,7 +328,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 			unsigned int order = page->order;
 			uint64_t pfn = page_to_pfn(sys, page);
 			pcp_list_del(zone, pcp, page, pindex);
-			clear_page_flag(page, PG_pcp);
+			page_flags_store_locked(page, page_flags(page) & ~PAGE_FLAG(PG_pcp));
 #ifdef BUDDY_BUG_PCP_BULK_COUNT
 			pcp->count += (1 << order) - 1;
 #endif
@@ -310,6 +338,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 			__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
 		} while (count > 0 && !list_empty(list));
 	}
+	fold_pcp_zone_stats(zone, pcp);
 	pthread_mutex_unlock(&zone->lock);
 }
 
@@ -370,7 +399,7 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 
 	/* A free shortens the next refill. */
 	pcp->alloc_factor >>= 1;
-	page_clear_allocated_set(zone, page, order, PAGE_FLAG(PG_pcp));
+	pcp_page_clear_allocated_set(pcp, page, order, PAGE_FLAG(PG_pcp));
 	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
 	int pindex = order_to_pindex(zone->sys, mt, order);
 	/* Many high-order frees without allocations in between: such pages
@@ -411,10 +440,10 @@ bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int
 #ifdef BUDDY_BUG_PCP_UNLOCKED
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
 #else
-	if (pthread_mutex_trylock(&pcp->lock))
+	if (!pcp_spin_trylock(&pcp->lock))
 		return false;
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 #endif
 	return true;
 }
@@ -423,9 +452,9 @@ void drain_zone_pages(struct zone *zone, int cpu)
 {
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	pthread_mutex_lock(&pcp->lock);
+	pcp_spin_lock(&pcp->lock);
 	free_pcppages_bulk(zone, pcp->count, pcp, 0);
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 }
 
 /* ---- public ---- */
@@ -473,7 +502,7 @@ int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
 			struct zone *zone = &sys->nodes[nid]->node_zones[z];
 			for (int cpu = 0; cpu < sys->nr_cpus; cpu++) {
 				struct per_cpu_pages *pcp = &zone->pcp[cpu];
-				pthread_mutex_lock(&pcp->lock);
+				pcp_spin_lock(&pcp->lock);
 				pcp->fixed = high != 0;
 				if (high) {
 					pcp->batch = batch;
@@ -484,7 +513,7 @@ int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
 				/* Bring the list under the new high at once. */
 				if (pcp->count >= pcp->high && pcp->high)
 					free_pcppages_bulk(zone, pcp->count - pcp->high + 1, pcp, 0);
-				pthread_mutex_unlock(&pcp->lock);
+				pcp_spin_unlock(&pcp->lock);
 			}
 		}
 	pthread_mutex_unlock(&sys->tunables_lock);

@@ -65,7 +65,7 @@ static void lock_zone_with_pcps(struct buddy_system *sys, struct zone *z)
 {
 	if (z->pcp)
 		for (int cpu = 0; cpu < sys->nr_cpus; cpu++)
-			pthread_mutex_lock(&z->pcp[cpu].lock);
+			pcp_spin_lock(&z->pcp[cpu].lock);
 	pthread_mutex_lock(&z->lock);
 }
 
@@ -74,7 +74,7 @@ static void unlock_zone_with_pcps(struct buddy_system *sys, struct zone *z)
 	pthread_mutex_unlock(&z->lock);
 	if (z->pcp)
 		for (int cpu = sys->nr_cpus - 1; cpu >= 0; cpu--)
-			pthread_mutex_unlock(&z->pcp[cpu].lock);
+			pcp_spin_unlock(&z->pcp[cpu].lock);
 }
 
 /* pagetypeinfo_showblockcount_print: one probe per pageblock stride from the

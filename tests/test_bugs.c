@@ -364,11 +364,11 @@ static void s_pcp_unlocked(struct outcome *o)
 	/* Another context holds this CPU's pcp lock (a drain from another
 	 * CPU, say): a free must not touch the list meanwhile. */
 	struct per_cpu_pages *pcp = &page_zone(sys, p)->pcp[0];
-	pthread_mutex_lock(&pcp->lock);
+	pcp_spin_lock(&pcp->lock);
 	int before = pcp->count;
 	buddy_free_pages(sys, p, 0);
 	int after = pcp->count;
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_spin_unlock(&pcp->lock);
 	if (after != before)
 		saw(o, "oracle (a race TSan reports): the free put the page on a pcp list whose lock another context held "
 		       "(count %d -> %d)", before, after);
