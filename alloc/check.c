@@ -767,10 +767,18 @@ static size_t lower_bound(const struct checker *c, uint64_t pfn)
 /* __free_one_page merges a block with its buddy when the buddy is free at
  * the same order in the same zone; from pageblock_order up only if the two
  * pageblock types match or both are ordinary (UNMOVABLE, MOVABLE,
- * RECLAIMABLE).  Blocks must be sorted. */
+ * RECLAIMABLE).  Blocks must be sorted.
+ *
+ * Merging happens only at free time.  unreserve_highatomic_pageblock()
+ * retypes a HIGHATOMIC pageblock with its free pages in place, as the
+ * kernel does, so a free pageblock it hands back stays apart from a free
+ * ordinary buddy it could not merge with while it was HIGHATOMIC: once any
+ * reserve has been released, pageblock-order buddies of ordinary types may
+ * legitimately be free side by side. */
 static void check_unmerged(struct checker *c)
 {
 	struct buddy_system *sys = c->sys;
+	bool unreserved = buddy_vm_event(sys, BUDDY_HIGHATOMIC_UNRESERVE) != 0;
 
 	for (size_t i = 0; i < c->nr_blk; i++) {
 		const struct blk *x = &c->blk[i];
@@ -786,6 +794,8 @@ static void check_unmerged(struct checker *c)
 			if (x->order >= sys->pageblock_order) {
 				int a = get_pfnblock_migratetype(sys, x->pfn), b = get_pfnblock_migratetype(sys, bpfn);
 				if (a != b && (!migratetype_is_mergeable(a) || !migratetype_is_mergeable(b)))
+					continue;
+				if (unreserved && migratetype_is_mergeable(a) && migratetype_is_mergeable(b))
 					continue;
 			}
 			report(c, INV_BUDDY_UNMERGED, -1, x->pfn, x->order, "buddy 0x%" PRIx64 " is free at the same order",

@@ -37,6 +37,7 @@ enum model_inv {
 	M_SETUP,
 	M_OOM_VICTIM,
 	M_KSWAPD_UNBALANCED,
+	M_WATERMARK,
 	NR_MODEL_INV
 };
 
@@ -62,6 +63,8 @@ static const struct buddy_invariant model_invariants[NR_MODEL_INV] = {
 	[M_OOM_VICTIM] = { "model-oom-victim", "the OOM killer chose a task whose oom_score_adj is -1000 (OOM_SCORE_ADJ_MIN)" },
 	[M_KSWAPD_UNBALANCED] = { "model-kswapd-unbalanced",
 		"kswapd left its node below every zone's high watermark while the program still held reclaimable pages there" },
+	[M_WATERMARK] = { "model-watermark",
+		"an allocation that ran no reclaim, compaction or OOM kill took a page from a zone that, just before it, failed __zone_watermark_ok() for the request at the min watermark, with every reserve its GFP flags allow (lowmem_reserve included)" },
 };
 
 size_t fz_model_invariants(const struct buddy_invariant **list)
@@ -98,6 +101,14 @@ struct opres {
 
 struct fz_state;
 
+/* What the watermark oracle needs of a zone, read before an allocation. */
+struct wm_zone {
+	bool valid;
+	long free, cma, highatomic;
+	long min;                /* the min watermark without its boost */
+	unsigned long lowmem_reserve[MAX_NR_ZONES];
+};
+
 struct fz_mapping {
 	struct buddy_mapping m;
 	struct fz_state *st;
@@ -128,6 +139,7 @@ struct fz_state {
 	bool violated;
 	struct fz_mapping maps[FZ_NR_MAP];
 	struct buddy_violation viol[4];
+	struct wm_zone wm[FZ_MAX_NODES * MAX_NR_ZONES]; /* per zone bit: before the current allocation */
 };
 
 static void __attribute__((format(printf, 3, 4))) violation(struct fz_state *st, const char *name, const char *fmt, ...)
@@ -605,6 +617,140 @@ static void check_placement(struct fz_state *st, uint32_t idx, struct page *page
 		MODEL(st, M_PLACEMENT, "#%u pfn 0x%" PRIx64 " is CMA memory for a non-movable request", idx, pfn);
 }
 
+/* ---- the watermark oracle ---- */
+/* Every page the allocator hands out passed a watermark check in
+ * get_page_from_freelist() unless the attempt had ALLOC_NO_WATERMARKS.  The
+ * weakest check a request can meet is the slow path's: the min watermark
+ * (without boost: zone_watermark_fast lets an order-0 ALLOC_MIN_RESERVE
+ * request ignore it), lowered by the ALLOC_* reserves gfp_to_alloc_flags()
+ * and __gfp_pfmemalloc_flags() grant, over free pages less those the request
+ * may not use, and above lowmem_reserve[highest_zoneidx] of the zone.  The
+ * rules are written out here from mm/page_alloc.c, apart from watermark.c
+ * and gfp.c, so the model does not trust the code it checks.
+ *
+ * The check reads the zones before the allocation, so it holds only while
+ * nothing during the op could have raised a zone's usable free pages:
+ * reclaim, compaction, an OOM kill or a reserve release (slow_events())
+ * void it.  Taking pages only lowers them, so a bulk allocation's later
+ * pages, and pcp refills, keep it valid. */
+#define REF_ALLOC_MAX_SETS 2
+
+/* The alloc_flags sets of the attempts that may succeed: 0 when one of them
+ * ignores watermarks (the oracle then has nothing to say). */
+static int ref_alloc_flag_sets(const struct fz_state *st, const struct fz_op *op, unsigned order,
+			       unsigned sets[REF_ALLOC_MAX_SETS])
+{
+	gfp_t gfp = op->gfp;
+	unsigned int task_flags = 0;
+	bool victim = false;
+	int n = 0;
+
+	if (op->task) {
+		struct buddy_task_info ti;
+		int id = st->task_id[op->task];
+		if (id > 0 && !buddy_task_info(st->sys, id, &ti)) {
+			task_flags = ti.flags;
+			victim = ti.oom_killed;
+		}
+	}
+	/* __GFP_NOFAIL ends in ALLOC_NO_WATERMARKS after the OOM killer;
+	 * __gfp_pfmemalloc_flags() gives it to __GFP_MEMALLOC and PF_MEMALLOC. */
+	if (gfp & __GFP_NOFAIL)
+		return 0;
+	if (!(gfp & __GFP_NOMEMALLOC) && ((gfp & __GFP_MEMALLOC) || (task_flags & BUDDY_TASK_MEMALLOC)))
+		return 0;
+	unsigned cma = buddy_gfp_migratetype(gfp) == MIGRATE_MOVABLE ? ALLOC_CMA : 0;
+	/* gfp_to_alloc_flags() */
+	unsigned af = ALLOC_WMARK_MIN | cma;
+	if (gfp & __GFP_HIGH)
+		af |= ALLOC_MIN_RESERVE;
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (!(gfp & __GFP_NOMEMALLOC)) {
+			af |= ALLOC_NON_BLOCK;
+			if (order)
+				af |= ALLOC_HIGHATOMIC;
+		}
+	} else if (task_flags & BUDDY_TASK_RT) {
+		af |= ALLOC_MIN_RESERVE;
+	}
+	sets[n++] = af;
+	/* An OOM victim retries with ALLOC_OOM in place of the rest. */
+	if (victim && !(gfp & __GFP_NOMEMALLOC))
+		sets[n++] = ALLOC_WMARK_MIN | ALLOC_OOM | cma;
+	return n;
+}
+
+/* __zone_watermark_ok() without the free-list test of high orders, which
+ * only adds a condition. */
+static bool ref_watermark_ok(const struct wm_zone *z, unsigned order, int highest_zoneidx, unsigned af, long *usable,
+			     long *min)
+{
+	long free = z->free - ((1L << order) - 1);
+	long m = z->min;
+
+	if (!(af & (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)))
+		free -= z->highatomic;
+	if (!(af & ALLOC_CMA))
+		free -= z->cma;
+	if (af & ALLOC_MIN_RESERVE) {
+		m -= m / 2;
+		if (af & ALLOC_NON_BLOCK)
+			m -= m / 4;
+	}
+	if (af & ALLOC_OOM)
+		m -= m / 2;
+	*usable = free;
+	*min = m;
+	return free > m + (long)z->lowmem_reserve[highest_zoneidx];
+}
+
+/* Before an allocation: every populated zone's state. */
+static void wm_snapshot(struct fz_state *st, const struct fz_op *op, unsigned order)
+{
+	unsigned sets[REF_ALLOC_MAX_SETS];
+
+	memset(st->wm, 0, sizeof(st->wm));
+	if (gfp_invalid(st, op->gfp, order) || !ref_alloc_flag_sets(st, op, order, sets))
+		return;
+	for (uint32_t bits = st->populated; bits; bits &= bits - 1) {
+		int b = __builtin_ctz(bits);
+		struct buddy_zone_info zi;
+		if (buddy_zone_info(st->sys, b / MAX_NR_ZONES, (enum zone_type)(b % MAX_NR_ZONES), &zi))
+			continue;
+		struct wm_zone *z = &st->wm[b];
+		z->valid = true;
+		z->free = (long)zi.free_pages;
+		z->cma = (long)zi.free_cma_pages;
+		z->highatomic = (long)zi.nr_free_highatomic;
+		z->min = (long)zi.wmark[WMARK_MIN] - (long)zi.watermark_boost;
+		memcpy(z->lowmem_reserve, zi.lowmem_reserve, sizeof(z->lowmem_reserve));
+	}
+}
+
+/* After it: the zone the page came from passed for some attempt's flags. */
+static void wm_check(struct fz_state *st, const struct fz_op *op, unsigned order, uint32_t idx, struct page *page)
+{
+	unsigned sets[REF_ALLOC_MAX_SETS];
+	int nid = buddy_page_nid(page), zid = buddy_page_zonenum(page), highest = ref_gfp_zone(op->gfp);
+	long usable = 0, min = 0;
+
+	if (st->violated || highest < 0 || nid < 0 || nid >= FZ_MAX_NODES || zid < 0 || zid >= MAX_NR_ZONES)
+		return;
+	const struct wm_zone *z = &st->wm[zone_bit(nid, zid)];
+	int n = z->valid ? ref_alloc_flag_sets(st, op, order, sets) : 0;
+	for (int i = 0; i < n; i++)
+		if (ref_watermark_ok(z, order, highest, sets[i], &usable, &min))
+			return;
+	if (!n)
+		return;
+	char gfp_text[BUDDY_GFP_STR_MAX];
+	buddy_gfp_format(op->gfp, gfp_text, sizeof(gfp_text));
+	MODEL(st, M_WATERMARK, "#%u order %u (%s) from node %d zone %s: before it the zone had %ld usable free pages "
+	      "(free %ld, HighAtomic %ld, CMA %ld), not above min %ld + lowmem_reserve[%s] %lu", idx, order, gfp_text,
+	      nid, buddy_zone_name((enum zone_type)zid), usable, z->free, z->highatomic, z->cma, min,
+	      buddy_zone_name((enum zone_type)highest), z->lowmem_reserve[highest]);
+}
+
 static void op_alloc(struct fz_state *st, const struct fz_op *op)
 {
 	uint32_t idx = (uint32_t)st->cur;
@@ -612,6 +758,7 @@ static void op_alloc(struct fz_state *st, const struct fz_op *op)
 	int node = op->node >= 0 ? op->node : st->topo.cpu_to_node[op->cpu];
 	struct page *page;
 
+	wm_snapshot(st, op, (unsigned)op->order);
 	uint64_t slow_before = slow_events(st);
 
 	if (op->task || op->sub) {
@@ -626,7 +773,8 @@ static void op_alloc(struct fz_state *st, const struct fz_op *op)
 		page = buddy_alloc_pages_nodemask(st->sys, op->gfp, (unsigned)op->order, op->node, op->nodemask);
 	}
 	res_page(st, page);
-	if (slow_events(st) != slow_before)
+	bool slow = slow_events(st) != slow_before;
+	if (slow)
 		touch_all(st);
 	if (!page) {
 		st->res->allocs_failed++;
@@ -649,6 +797,8 @@ static void op_alloc(struct fz_state *st, const struct fz_op *op)
 	h->pfn = buddy_page_to_pfn(st->sys, page);
 	h->nr = 1ULL << op->order;
 	check_placement(st, idx, page, op, node);
+	if (!slow)
+		wm_check(st, op, (unsigned)op->order, idx, page);
 	if (st->violated || !claim(st, idx, h->pfn, h->nr))
 		return;
 	if (op->gfp & __GFP_ZERO)
@@ -661,10 +811,12 @@ static void op_bulk(struct fz_state *st, const struct fz_op *op)
 	struct handle *h = &st->h[idx];
 	struct page *pages[FZ_MAX_BULK];
 
+	wm_snapshot(st, op, 0);
 	uint64_t slow_before = slow_events(st);
 	size_t n = buddy_alloc_pages_bulk(st->sys, op->gfp, op->node, 0, (size_t)op->nr, pages);
 	res_count(st, n);
-	if (slow_events(st) != slow_before)
+	bool slow = slow_events(st) != slow_before;
+	if (slow)
 		touch_all(st);
 	/* Short of the count, the last page went through the slow path;
 	 * otherwise the pages' own zones (claim() marks them) are all. */
@@ -691,7 +843,9 @@ static void op_bulk(struct fz_state *st, const struct fz_op *op)
 	h->nr = n;
 	for (size_t i = 0; i < n && !st->violated; i++) {
 		uint64_t pfn = buddy_page_to_pfn(st->sys, pages[i]);
-		if (!claim(st, idx, pfn, 1))
+		if (!slow)
+			wm_check(st, op, 0, idx, pages[i]);
+		if (st->violated || !claim(st, idx, pfn, 1))
 			return;
 		if (op->gfp & __GFP_ZERO)
 			check_zeroed(st, idx, pfn, 1);

@@ -938,6 +938,32 @@ static void test_merge_and_types(void)
 	}
 	teardown(&f);
 
+	test_section("buddy-unmerged: a released HIGHATOMIC pageblock stays apart from its free buddy");
+	setup(&f, &base_cfg);
+	{
+		struct page *p = find_free(f.zone, 10, &mt);
+		CHECK(p && mt == MIGRATE_MOVABLE);
+		if (p && mt == MIGRATE_MOVABLE) {
+			/* Two free halves that could not merge: the upper one a
+			 * HIGHATOMIC reserve. */
+			__del_from_free_list(f.zone, p, 10, mt);
+			__add_to_free_list(f.zone, p, 9, MIGRATE_MOVABLE, false);
+			set_pb(f.sys, pfn_of(&f, p) + 512, MIGRATE_HIGHATOMIC);
+			__add_to_free_list(f.zone, p + 512, 9, MIGRATE_HIGHATOMIC, false);
+			account_freepages(f.zone, -512, MIGRATE_MOVABLE);
+			account_freepages(f.zone, 512, MIGRATE_HIGHATOMIC);
+			atomic_store_explicit(&f.zone->nr_reserved_highatomic, 512, memory_order_relaxed);
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "reserved half");
+			/* unreserve_highatomic_pageblock retypes it in place, as
+			 * the kernel does: the halves stay free side by side. */
+			struct zone *z = f.zone;
+			CHECK(unreserve_highatomic_pageblock(f.sys, &z, 1, MIGRATE_MOVABLE, true));
+			expect_clean(f.sys, BUDDY_CHECK_ZONE, ZONE_NORMAL, "released half");
+			expect_clean(f.sys, BUDDY_CHECK_ALL, 0, "released half");
+		}
+	}
+	teardown(&f);
+
 	test_section("freelist-mt-mismatch: moved with its counters");
 	setup(&f, &base_cfg);
 	{
