@@ -764,6 +764,18 @@ static size_t lower_bound(const struct checker *c, uint64_t pfn)
 	return lo;
 }
 
+/* Would __free_one_page have merged the free block at pfn with its free
+ * buddy at bpfn of the same order? */
+static bool merge_expected(struct buddy_system *sys, uint64_t pfn, uint64_t bpfn, unsigned int order, bool unreserved)
+{
+	if (order < sys->pageblock_order)
+		return true;
+	int a = get_pfnblock_migratetype(sys, pfn), b = get_pfnblock_migratetype(sys, bpfn);
+	if (a != b && (!migratetype_is_mergeable(a) || !migratetype_is_mergeable(b)))
+		return false;
+	return !(unreserved && migratetype_is_mergeable(a) && migratetype_is_mergeable(b));
+}
+
 /* __free_one_page merges a block with its buddy when the buddy is free at
  * the same order in the same zone; from pageblock_order up only if the two
  * pageblock types match or both are ordinary (UNMOVABLE, MOVABLE,
@@ -791,13 +803,8 @@ static void check_unmerged(struct checker *c)
 			const struct blk *y = &c->blk[j];
 			if (y->kind != BLK_FREE || y->outside || y->order != x->order)
 				continue;
-			if (x->order >= sys->pageblock_order) {
-				int a = get_pfnblock_migratetype(sys, x->pfn), b = get_pfnblock_migratetype(sys, bpfn);
-				if (a != b && (!migratetype_is_mergeable(a) || !migratetype_is_mergeable(b)))
-					continue;
-				if (unreserved && migratetype_is_mergeable(a) && migratetype_is_mergeable(b))
-					continue;
-			}
+			if (!merge_expected(sys, x->pfn, bpfn, x->order, unreserved))
+				continue;
 			report(c, INV_BUDDY_UNMERGED, -1, x->pfn, x->order, "buddy 0x%" PRIx64 " is free at the same order",
 			       bpfn);
 			break;
@@ -1421,11 +1428,9 @@ static void check_buddy_local(struct checker *c, uint64_t pfn, unsigned int orde
 	struct page *buddy = listed_head(c, bpfn, &g);
 	if (!buddy || !(g & PAGE_FLAG(PG_buddy)) || buddy->order != order)
 		return;
-	if (order >= sys->pageblock_order) {
-		int a = get_pfnblock_migratetype(sys, pfn), b = get_pfnblock_migratetype(sys, bpfn);
-		if (a != b && (!migratetype_is_mergeable(a) || !migratetype_is_mergeable(b)))
-			return;
-	}
+	/* check_unmerged's rule, the released-reserve exception included. */
+	if (!merge_expected(sys, pfn, bpfn, order, buddy_vm_event(sys, BUDDY_HIGHATOMIC_UNRESERVE) != 0))
+		return;
 	report(c, INV_BUDDY_UNMERGED, -1, pfn < bpfn ? pfn : bpfn, (int)order,
 	       "buddy 0x%" PRIx64 " is free at the same order", pfn < bpfn ? bpfn : pfn);
 }
