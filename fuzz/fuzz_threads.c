@@ -44,9 +44,13 @@
  *
  * A violation aborts with its name (==pagetorture== invariant NAME) and both
  * programs as readable traces, each op with its result and its start order
- * among all ops of the run (@N). */
+ * among all ops of the run (@N); with PAGETORTURE_FUZZ_TRACE set in the
+ * environment every input prints them.  The traces have the layout of the
+ * seed sources (fuzz/scenarios/threads/): a machine line, "=== thread A",
+ * its ops, "=== thread B", its ops. */
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -125,6 +129,7 @@ struct run {
 	_Atomic uint32_t *owner; /* per pfn: the holder's tag + 1, 0 when the program holds none */
 	pthread_barrier_t start, end;
 	atomic_bool stop;        /* a violation: both threads stop at their next op */
+	atomic_int ready;        /* threads past the start barrier */
 	_Atomic uint64_t seq;    /* relaxed: only numbers the ops for the trace */
 	struct thread t[NR_THREADS];
 	struct inbox in[NR_THREADS];
@@ -135,6 +140,7 @@ struct run {
 	char invariant[48];
 	char message[320];
 	const char *ignore;
+	bool trace;              /* PAGETORTURE_FUZZ_TRACE set: print both traces after every input */
 };
 
 static struct run R; /* kept across inputs: the op arrays and inboxes are big */
@@ -649,6 +655,12 @@ static void *thread_main(void *arg)
 
 	bind(run, t->home);
 	pthread_barrier_wait(&run->start);
+	/* The barrier's last arriver runs on while the other is still being
+	 * woken: meet once more, spinning, so that both start together. */
+	atomic_fetch_add(&run->ready, 1);
+	for (unsigned spins = 0; atomic_load(&run->ready) < NR_THREADS; spins++)
+		if (spins > 4096)
+			sched_yield();
 	for (t->cur = 0; t->cur < t->prog.nr_ops && !atomic_load(&run->stop); t->cur++) {
 		struct opres *r = &t->r[t->cur];
 		r->received = receive(run, t);
@@ -708,6 +720,14 @@ static void print_thread(struct run *run, int id, FILE *out)
 	}
 }
 
+static void print_programs(struct run *run, FILE *out)
+{
+	fprintf(out, "==pagetorture== the two programs (@N: the order in which the ops started):\n");
+	fz_format_machine(&run->m, out);
+	for (int i = 0; i < NR_THREADS; i++)
+		print_thread(run, i, out);
+}
+
 static void report_and_abort(struct run *run)
 {
 	FILE *out = stderr;
@@ -722,10 +742,7 @@ static void report_and_abort(struct run *run)
 		fprintf(out, "==pagetorture== invariant %s violated at op %zu (final check) after both threads: %s\n",
 			run->invariant, run->t[0].prog.nr_ops + run->t[1].prog.nr_ops, run->message);
 	}
-	fprintf(out, "==pagetorture== the two programs (@N: the order in which the ops started):\n");
-	fz_format_machine(&run->m, out);
-	for (int i = 0; i < NR_THREADS; i++)
-		print_thread(run, i, out);
+	print_programs(run, out);
 	if (buddy_log_read(run->sys, log, sizeof(log)))
 		fprintf(out, "==pagetorture== allocator log:\n%s", log);
 	fprintf(out, "==pagetorture== invariant %s\n", run->invariant);
@@ -857,6 +874,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		pthread_mutex_init(&run->fail_lock, NULL);
 		run->ignore = getenv("PAGETORTURE_FUZZ_IGNORE");
+		run->trace = getenv("PAGETORTURE_FUZZ_TRACE") != NULL;
 		ready = true;
 	}
 	decode(run, data, size);
@@ -875,6 +893,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run->invariant[0] = run->message[0] = '\0';
 	atomic_store(&run->stop, false);
 	atomic_store(&run->seq, 0);
+	atomic_store(&run->ready, 0);
 
 	fz_machine_build(&run->m, &run->topo, &run->opts);
 	run->sys = buddy_system_create(&run->topo, &run->opts, &err);
@@ -911,6 +930,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		final_checks(run);
 	if (run->violated && !(run->ignore && fz_ignored(run->ignore, run->invariant, run->message)))
 		report_and_abort(run);
+	if (run->trace)
+		print_programs(run, stdout);
 	buddy_system_destroy(run->sys);
 	free(run->owner);
 	run->owner = NULL;
