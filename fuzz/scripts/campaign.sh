@@ -195,7 +195,7 @@ triage() {
 		local log="$out/logs/crash-$n.log"
 		# symbolised stacks for the signature, whatever the engine used
 		ASAN_OPTIONS=abort_on_error=1:symbolize=1:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:symbolize=1 \
-			TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:symbolize=1:second_deadlock_stack=1 \
+			TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0:symbolize=1:second_deadlock_stack=1 \
 			timeout 60 "$replay_bin" "$f" >"$log" 2>&1 || true
 		local sig
 		sig=$(signature "$log")
@@ -229,7 +229,7 @@ triage() {
 				"$ptfuzz" replay "$min" || true
 			} >"$d/trace.txt" 2>&1
 		else
-			ASAN_OPTIONS=abort_on_error=1:symbolize=1:detect_leaks=0 TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:symbolize=1 \
+			ASAN_OPTIONS=abort_on_error=1:symbolize=1:detect_leaks=0 TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0:symbolize=1 \
 				timeout 60 "$replay_bin" "$min" >"$d/trace.txt" 2>&1 || true
 			# A race stops the TSan replay before the harness prints
 			# anything: the two programs from a build without TSan.

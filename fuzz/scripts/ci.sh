@@ -64,7 +64,8 @@ if [ "$tsan" = 1 ]; then
 		cp "corpus/$t"/* "$tmp/tsan-$t/"
 		fz_say "ci: libFuzzer + TSan $t for ${secs}s"
 		# halt_on_error: a race ends the run with a crash, like any report
-		if ! build/fuzz-tsan/fuzz/$t -max_total_time="$secs" -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
+		# (timeout: a wedged TSan run fails instead of stalling CI)
+		if ! timeout $((secs + 120)) build/fuzz-tsan/fuzz/$t -max_total_time="$secs" -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
 			-dict="fuzz/dict/$t.dict" -artifact_prefix="$tmp/tsan-crash-$t-" "$tmp/tsan-$t" >"$tmp/tsan-$t.log" 2>&1 ||
 			grep -q 'WARNING: ThreadSanitizer' "$tmp/tsan-$t.log"; then
 			tail -n 80 "$tmp/tsan-$t.log" >&2
