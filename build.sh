@@ -6,7 +6,7 @@
 # .clusterfuzzlite/, and locally (fuzz/scripts/ci.sh does that).
 cd "$(dirname "$0")"
 
-targets="fuzz_ops fuzz_gfp fuzz_topology"
+targets="fuzz_ops fuzz_gfp fuzz_topology fuzz_threads"
 obj="$WORK/pagetorture-obj"
 rm -rf "$obj"
 mkdir -p "$obj" "$OUT"
@@ -20,7 +20,8 @@ case "$CFLAGS" in
 esac
 
 objs=""
-for src in alloc/*.c fuzz/ops.c fuzz/text.c fuzz/interp.c; do
+# tsan_coverage.c is fuzz_threads' (a no-op without ThreadSanitizer).
+for src in alloc/*.c fuzz/ops.c fuzz/text.c fuzz/interp.c fuzz/tsan_coverage.c; do
 	o="$obj/$(echo "$src" | tr / _).o"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS $flags $ignore -c "$src" -o "$o"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # A fuzzing campaign with a report.
 #
-#   campaign.sh --engine libfuzzer|afl --target fuzz_ops|fuzz_gfp|fuzz_topology
-#               [--time SECONDS] [--jobs N] [--out DIR] [--no-coverage]
+#   campaign.sh --engine libfuzzer|afl --target fuzz_ops|fuzz_gfp|fuzz_topology|fuzz_threads
+#               [--sanitizer asan|tsan] [--time SECONDS] [--jobs N] [--out DIR] [--no-coverage]
+#
+# --sanitizer (libFuzzer only): asan, the default, or tsan, the default for
+# fuzz_threads, whose point is ThreadSanitizer.
 #
 # Expects the builds to exist (./pagetorture fuzz makes them):
 #   build/fuzz        libFuzzer targets, ASan + UBSan          (--engine libfuzzer)
+#   build/fuzz-tsan   libFuzzer targets, TSan                  (--engine libfuzzer --sanitizer tsan)
 #   build/afl         AFL++ targets, ASan + UBSan              (--engine afl)
 #   build/afl-cmplog  AFL++ CMPLOG targets, used by the main   (--engine afl)
 #   build/fuzz-cov    <target>_run with source coverage        (the coverage report)
@@ -26,11 +30,12 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$FUZZ_ROOT"
 
-engine=libfuzzer target=fuzz_ops secs=60 jobs=2 out="" coverage=1
+engine=libfuzzer target=fuzz_ops secs=60 jobs=2 out="" coverage=1 sanitizer=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--engine) engine=$2; shift 2 ;;
 	--target) target=$2; shift 2 ;;
+	--sanitizer) sanitizer=$2; shift 2 ;;
 	--time) secs=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
@@ -40,8 +45,18 @@ while [ $# -gt 0 ]; do
 done
 case "$engine" in libfuzzer | afl) ;; *) echo "campaign.sh: --engine libfuzzer or afl" >&2; exit 2 ;; esac
 case " ${FUZZ_TARGETS[*]} " in *" $target "*) ;; *) echo "campaign.sh: unknown target $target" >&2; exit 2 ;; esac
+if [ -z "$sanitizer" ]; then
+	sanitizer=asan
+	[ "$target" = fuzz_threads ] && [ "$engine" = libfuzzer ] && sanitizer=tsan
+fi
+case "$engine/$sanitizer" in
+libfuzzer/asan | libfuzzer/tsan | afl/asan) ;;
+*) echo "campaign.sh: --sanitizer asan or tsan (tsan with --engine libfuzzer only)" >&2; exit 2 ;;
+esac
+lf_build=build/fuzz
+[ "$sanitizer" = tsan ] && lf_build=build/fuzz-tsan
 [ "$jobs" -ge 1 ] || jobs=1
-out=${out:-reports/fuzz-$(date +%Y%m%d-%H%M%S)-$engine-$target}
+out=${out:-reports/fuzz-$(date +%Y%m%d-%H%M%S)-$engine$([ "$sanitizer" = tsan ] && echo -tsan)-$target}
 mkdir -p "$out"/{corpus,crashes,raw-crashes,logs}
 out=$(cd "$out" && pwd)
 dict="fuzz/dict/$target.dict"
@@ -50,10 +65,10 @@ fz_sanitizer_env
 
 # ---- running ----
 run_libfuzzer() {
-	local bin=build/fuzz/fuzz/$target
-	[ -x "$bin" ] || { echo "campaign.sh: $bin missing (build the fuzz preset)" >&2; exit 1; }
+	local bin=$lf_build/fuzz/$target
+	[ -x "$bin" ] || { echo "campaign.sh: $bin missing (build the $(basename "$lf_build") preset)" >&2; exit 1; }
 	cp -r "$seeds"/. "$out/corpus/" 2>/dev/null || true
-	fz_say "libFuzzer: $target, $jobs jobs, ${secs}s -> $out"
+	fz_say "libFuzzer ($sanitizer): $target, $jobs jobs, ${secs}s -> $out"
 	# -fork merges the jobs' findings into the first corpus dir; a crash
 	# is saved under -artifact_prefix and the run goes on.
 	"$bin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" \
@@ -159,7 +174,7 @@ signature() {
 	# where the harness saw it: "violated at op 7 (alloc)"
 	op=$(grep -m1 -oE 'violated at op [0-9]+ \([a-z ]+\)' "$log" | sed -E 's/.*\((.*)\)/\1/; s/ /-/g') || true
 	if [ -z "$kind" ]; then
-		kind=$(grep -m1 -oE 'ERROR: [A-Za-z]+Sanitizer: [a-z-]+|runtime error: [a-z ]+' "$log" | tr ' ' '-' |
+		kind=$(grep -m1 -oE 'ERROR: [A-Za-z]+Sanitizer: [a-z-]+|WARNING: ThreadSanitizer: [a-z -]+|runtime error: [a-z ]+' "$log" | tr ' ' '-' |
 			tr -cd 'A-Za-z0-9-') || true
 	fi
 	# the first three frames in our own sources, below the harness's reporting
@@ -170,7 +185,7 @@ signature() {
 }
 
 triage() {
-	local libfuzzer_bin=build/fuzz/fuzz/$target afl_bin=build/afl/fuzz/$target ptfuzz=build/dev/fuzz/ptfuzz
+	local libfuzzer_bin=$lf_build/fuzz/$target afl_bin=build/afl/fuzz/$target ptfuzz=build/dev/fuzz/ptfuzz
 	local replay_bin=$libfuzzer_bin
 	[ -x "$replay_bin" ] || replay_bin=build/dev/fuzz/${target}_run
 	local n=0
@@ -180,6 +195,7 @@ triage() {
 		local log="$out/logs/crash-$n.log"
 		# symbolised stacks for the signature, whatever the engine used
 		ASAN_OPTIONS=abort_on_error=1:symbolize=1:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:symbolize=1 \
+			TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0:symbolize=1:second_deadlock_stack=1 \
 			timeout 60 "$replay_bin" "$f" >"$log" 2>&1 || true
 		local sig
 		sig=$(signature "$log")
@@ -213,7 +229,18 @@ triage() {
 				"$ptfuzz" replay "$min" || true
 			} >"$d/trace.txt" 2>&1
 		else
-			ASAN_OPTIONS=abort_on_error=1:symbolize=1:detect_leaks=0 timeout 60 "$replay_bin" "$min" >"$d/trace.txt" 2>&1 || true
+			ASAN_OPTIONS=abort_on_error=1:symbolize=1:detect_leaks=0 TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0:symbolize=1 \
+				timeout 60 "$replay_bin" "$min" >"$d/trace.txt" 2>&1 || true
+			# A race stops the TSan replay before the harness prints
+			# anything: the two programs from a build without TSan.
+			if [ "$target" = fuzz_threads ] && [ -x build/dev/fuzz/fuzz_threads_run ]; then
+				{
+					echo
+					echo "# the two programs, replayed without TSan (build/dev, PAGETORTURE_FUZZ_TRACE=1):"
+					PAGETORTURE_FUZZ_TRACE=1 ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 \
+						timeout 60 build/dev/fuzz/fuzz_threads_run "$min" 2>&1 || true
+				} >>"$d/trace.txt"
+			fi
 		fi
 	done
 	echo "$n"
@@ -272,7 +299,7 @@ avg_eps=$((elapsed > 0 ? ${execs_last:-0} / elapsed : 0))
 	echo "| | |"
 	echo "| --- | --- |"
 	echo "| date | $(date -u +%Y-%m-%dT%H:%M:%SZ) |"
-	echo "| engine, jobs | $engine, $jobs |"
+	echo "| engine, sanitizer, jobs | $engine, $sanitizer, $jobs |"
 	echo "| duration | ${elapsed}s (asked ${secs}s) |"
 	echo "| executions | ${execs_last:-0} |"
 	echo "| exec/s, all jobs | $avg_eps (last report: ${eps_last:-?}) |"
@@ -295,7 +322,7 @@ avg_eps=$((elapsed > 0 ? ${execs_last:-0} / elapsed : 0))
 		echo "$(ls "$d" | grep -cvE '^(smallest|minimized|report.txt|trace.txt|minimize.log)$') inputs; minimized: $(stat -c %s "$d/minimized") bytes; trace: crashes/$(basename "$d")/trace.txt"
 		echo
 		echo '```'
-		grep -m3 -E '==pagetorture== (invariant|FIRST)|ERROR: |runtime error' "$d/trace.txt" "$d/report.txt" 2>/dev/null | head -4
+		grep -m3 -E '==pagetorture== (invariant|FIRST)|ERROR: |WARNING: ThreadSanitizer|runtime error' "$d/trace.txt" "$d/report.txt" 2>/dev/null | head -4
 		echo '```'
 	done
 } >"$out/summary.md"

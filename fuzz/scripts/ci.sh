@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # CI for the fuzzers: every target built for both engines, each run a short
-# bounded time on its seed corpus, and the OSS-Fuzz build.sh run locally
-# with OSS-Fuzz's environment, its targets replaying their seed corpora.
-# Any crash, sanitizer report or broken invariant fails.
+# bounded time on its seed corpus, fuzz_threads also under ThreadSanitizer
+# (preset fuzz-tsan), and the OSS-Fuzz build.sh run locally with OSS-Fuzz's
+# environment, its targets replaying their seed corpora.  Any crash,
+# sanitizer report (a TSan data race too) or broken invariant fails.
 #
 #   ci.sh [--seconds N]   N seconds per target and engine (default 8)
-#         [--no-afl] [--no-oss-fuzz]
+#         [--no-afl] [--no-tsan] [--no-oss-fuzz]
 #
 # Known, still unfixed allocator bugs (fuzz/known-bugs.txt) do not fail the
 # run; everything else does.
@@ -13,11 +14,12 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$FUZZ_ROOT"
 
-secs=8 afl=1 oss=1
+secs=8 afl=1 oss=1 tsan=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) secs=$2; shift 2 ;;
 	--no-afl) afl=0; shift ;;
+	--no-tsan) tsan=0; shift ;;
 	--no-oss-fuzz) oss=0; shift ;;
 	*) echo "ci.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -52,6 +54,27 @@ for t in "${FUZZ_TARGETS[@]}"; do
 		grep -E '^Done|stat::' "$tmp/lf-$t.log" | head -3 >&2 || true
 	fi
 done
+
+# ---- libFuzzer under ThreadSanitizer: the multithreaded target ----
+TSAN_TARGETS=(fuzz_threads)
+if [ "$tsan" = 1 ]; then
+	build fuzz-tsan "${TSAN_TARGETS[@]}"
+	for t in "${TSAN_TARGETS[@]}"; do
+		mkdir -p "$tmp/tsan-$t"
+		cp "corpus/$t"/* "$tmp/tsan-$t/"
+		fz_say "ci: libFuzzer + TSan $t for ${secs}s"
+		# halt_on_error: a race ends the run with a crash, like any report
+		# (timeout: a wedged TSan run fails instead of stalling CI)
+		if ! timeout $((secs + 120)) build/fuzz-tsan/fuzz/$t -max_total_time="$secs" -timeout=60 -rss_limit_mb=4096 -max_len=4096 \
+			-dict="fuzz/dict/$t.dict" -artifact_prefix="$tmp/tsan-crash-$t-" "$tmp/tsan-$t" >"$tmp/tsan-$t.log" 2>&1 ||
+			grep -q 'WARNING: ThreadSanitizer' "$tmp/tsan-$t.log"; then
+			tail -n 80 "$tmp/tsan-$t.log" >&2
+			failed+=("tsan:$t")
+		else
+			grep -E '^Done|stat::' "$tmp/tsan-$t.log" | head -3 >&2 || true
+		fi
+	done
+fi
 
 # ---- AFL++ ----
 if [ "$afl" = 1 ]; then
