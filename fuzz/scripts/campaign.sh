@@ -56,7 +56,10 @@ esac
 lf_build=build/fuzz
 [ "$sanitizer" = tsan ] && lf_build=build/fuzz-tsan
 [ "$jobs" -ge 1 ] || jobs=1
-out=${out:-reports/fuzz-$(date +%Y%m%d-%H%M%S)-$engine$([ "$sanitizer" = tsan ] && echo -tsan)-$target}
+# Not a "[ ] && echo" substitution: under set -e its false test would end the script.
+tsan_tag=""
+[ "$sanitizer" = tsan ] && tsan_tag=-tsan
+out=${out:-reports/fuzz-$(date +%Y%m%d-%H%M%S)-$engine$tsan_tag-$target}
 mkdir -p "$out"/{corpus,crashes,raw-crashes,logs}
 out=$(cd "$out" && pwd)
 dict="fuzz/dict/$target.dict"

@@ -108,6 +108,14 @@ if [ "$afl" = 1 ]; then
 	done
 fi
 
+# ---- the campaign script, as ./pagetorture fuzz and campaign run it ----
+fz_say "ci: a 3 s libFuzzer campaign of fuzz_ops through campaign.sh"
+if ! bash fuzz/scripts/campaign.sh --engine libfuzzer --target fuzz_ops --time 3 --jobs 1 --no-coverage \
+	--out "$tmp/campaign" >"$tmp/campaign.log" 2>&1 || [ ! -s "$tmp/campaign/summary.md" ]; then
+	tail -n 40 "$tmp/campaign.log" >&2
+	failed+=("campaign.sh")
+fi
+
 # ---- OSS-Fuzz build.sh, locally ----
 if [ "$oss" = 1 ]; then
 	fz_say "ci: OSS-Fuzz build.sh with the OSS-Fuzz environment"
