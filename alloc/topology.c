@@ -279,6 +279,13 @@ static int check_options(const struct buddy_options *o, struct buddy_error *err,
 		err_msg(err, "backing %d is none of BUDDY_BACKING_NONE, _MMAP and _USER", (int)o->backing);
 		return vfail(loc, LOC_OPTION, OPT_BACKING, 0);
 	}
+	/* The caller's memory is no part of a description: a topology file
+	 * cannot name it, so such options are only for buddy_system_create. */
+	if (o->backing == BUDDY_BACKING_USER && !o->backing_mem) {
+		fmt_into(err->field, sizeof(err->field), "backing_mem");
+		err_msg(err, "BUDDY_BACKING_USER without backing_mem");
+		return vfail(loc, LOC_OPTION, OPT_BACKING, 0);
+	}
 	if (o->min_free_kbytes < 0) {
 		fmt_into(err->field, sizeof(err->field), "min_free_kbytes");
 		err_msg(err, "min_free_kbytes %ld is negative (0 means computed from memory)", o->min_free_kbytes);
