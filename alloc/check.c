@@ -1266,6 +1266,35 @@ static void unlock_zone_all(struct zone *zone, int nr_cpus)
 			pcp_spin_unlock(&zone->pcp[cpu].lock);
 }
 
+/* page-conservation: the pages of every state add up to present_pages
+ * (offline pages have left it, so they are not in the sum). */
+static void check_present_sum(struct checker *c, long free_total)
+{
+	struct zone *zone = c->zone;
+	long pcp = zone_page_state(zone, NR_ZONE_PCP), alloc = zone_page_state(zone, NR_ZONE_ALLOCATED);
+	long quar = zone_page_state(zone, NR_ZONE_QUARANTINED), iso = zone_page_state(zone, NR_ZONE_ISOLATED);
+	long poison = zone_page_state(zone, NR_ZONE_HWPOISON);
+	long sum = free_total + pcp + alloc + quar + iso + poison;
+
+	if (sum != (long)zone->present_pages)
+		report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
+		       "free %ld + pcp %ld + allocated %ld + quarantined %ld + isolated %ld + hwpoison %ld = %ld,"
+		       " present %" PRIu64,
+		       free_total, pcp, alloc, quar, iso, poison, sum, zone->present_pages);
+}
+
+/* page-conservation: present + offline stays what was present at creation. */
+static void check_offline_sum(struct checker *c)
+{
+	struct zone *zone = c->zone;
+	long offline = zone_page_state(zone, NR_ZONE_OFFLINE);
+
+	if ((long)zone->present_pages + offline != (long)zone->initial_present_pages)
+		report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
+		       "present %" PRIu64 " + offline %ld differ from the %" PRIu64 " pages present at creation",
+		       zone->present_pages, offline, zone->initial_present_pages);
+}
+
 /* Everything about one zone; all its locks held. */
 static void check_zone_locked(struct checker *c, struct zone *zone, bool walk)
 {
@@ -1291,23 +1320,9 @@ static void check_zone_locked(struct checker *c, struct zone *zone, bool walk)
 		if (!c->corrupt)
 			check_unmerged(c);
 	}
-	if (!c->corrupt) {
-		/* Offline pages have left present_pages, so they are not in the sum. */
-		long pcp = zone_page_state(zone, NR_ZONE_PCP), alloc = zone_page_state(zone, NR_ZONE_ALLOCATED);
-		long quar = zone_page_state(zone, NR_ZONE_QUARANTINED), iso = zone_page_state(zone, NR_ZONE_ISOLATED);
-		long poison = zone_page_state(zone, NR_ZONE_HWPOISON);
-		long sum = st.total + pcp + alloc + quar + iso + poison;
-		if (sum != (long)zone->present_pages)
-			report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
-			       "free %ld + pcp %ld + allocated %ld + quarantined %ld + isolated %ld + hwpoison %ld = %ld,"
-			       " present %" PRIu64,
-			       st.total, pcp, alloc, quar, iso, poison, sum, zone->present_pages);
-	}
-	long offline = zone_page_state(zone, NR_ZONE_OFFLINE);
-	if ((long)zone->present_pages + offline != (long)zone->initial_present_pages)
-		report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
-		       "present %" PRIu64 " + offline %ld differ from the %" PRIu64 " pages present at creation",
-		       zone->present_pages, offline, zone->initial_present_pages);
+	if (!c->corrupt)
+		check_present_sum(c, st.total);
+	check_offline_sum(c);
 	check_pageblock_counts(c);
 	if (walk && !c->blk_lost)
 		check_page_walk(c);
@@ -1580,19 +1595,8 @@ static void check_zone_sums_local(struct checker *c, long free_total, long pcp_t
 	if (zone->pcp && pcp != pcp_total)
 		report(c, INV_PCP_COUNT_MISMATCH, -1, UINT64_MAX, -1, "NR_ZONE_PCP is %ld, the pcp counts sum to %ld", pcp,
 		       pcp_total);
-	long alloc = zone_page_state(zone, NR_ZONE_ALLOCATED), quar = zone_page_state(zone, NR_ZONE_QUARANTINED);
-	long iso = zone_page_state(zone, NR_ZONE_ISOLATED), poison = zone_page_state(zone, NR_ZONE_HWPOISON);
-	long sum = free_total + pcp + alloc + quar + iso + poison;
-	if (sum != (long)zone->present_pages)
-		report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
-		       "free %ld + pcp %ld + allocated %ld + quarantined %ld + isolated %ld + hwpoison %ld = %ld,"
-		       " present %" PRIu64,
-		       free_total, pcp, alloc, quar, iso, poison, sum, zone->present_pages);
-	long offline = zone_page_state(zone, NR_ZONE_OFFLINE);
-	if ((long)zone->present_pages + offline != (long)zone->initial_present_pages)
-		report(c, INV_PAGE_CONSERVATION, -1, UINT64_MAX, -1,
-		       "present %" PRIu64 " + offline %ld differ from the %" PRIu64 " pages present at creation",
-		       zone->present_pages, offline, zone->initial_present_pages);
+	check_present_sum(c, free_total);
+	check_offline_sum(c);
 }
 
 static void clear_touch_logs(struct zone *zone, int nr_cpus)
