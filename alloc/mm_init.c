@@ -506,6 +506,7 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 		for (int z = 0; z < MAX_NR_ZONES; z++)
 			if (populated_zone(&sys->nodes[nid]->node_zones[z]))
 				free_all_zone_pages(sys, &sys->nodes[nid]->node_zones[z]);
+	sys->pcp_bias = pcp_bias_register();
 	for (int nid = 0; nid < sys->nr_nodes; nid++)
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &sys->nodes[nid]->node_zones[z];

@@ -4,9 +4,15 @@
  *
  * Each pcp has its own lock.  The allocating or freeing CPU takes it with a
  * trylock, as pcp_spin_trylock does, and goes straight to the zone if it is
- * busy; drains take it normally.  Order: pcp lock, then zone lock. */
+ * busy; drains take it normally.  Order: pcp lock, then zone lock.  The
+ * lock's owner entry, which spares the steady user of a pcp its locked
+ * instruction, is described at pcp_spinlock_t in internal.h. */
 #include <errno.h>
 #include <stdlib.h>
+
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "bugs.h"
 #include "internal.h"
@@ -21,6 +27,60 @@ unsigned int pindex_to_order(const struct buddy_system *sys, int pindex)
 	if (pindex >= NR_LOWORDER_PCP_LISTS)
 		return sys->pageblock_order;
 	return (unsigned int)(pindex / MIGRATE_PCPTYPES);
+}
+
+/* ---- the lock's owner entry (internal.h: pcp_spinlock_t) ---- */
+_Thread_local char pcp_thread_token_byte;
+
+void pcp_heavy_barrier(void)
+{
+	/* Registered in pcp_bias_register() before any lock got an owner, so
+	 * this cannot fail on a kernel that accepted the registration. */
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+		abort();
+}
+
+bool pcp_spin_take_locked(pcp_spinlock_t *l)
+{
+	const void *me = pcp_thread_token();
+
+	/* Already inside by the owner's way: the kernel's interrupt on the
+	 * CPU that holds the lock, whose trylock fails. */
+	if (atomic_load_explicit(&l->owner_busy, memory_order_relaxed) == me ||
+	    atomic_load_explicit(&l->locked, memory_order_relaxed) ||
+	    atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
+		return false;
+	const void *owner = atomic_load_explicit(&l->owner, memory_order_relaxed);
+	if (owner && owner != me) {
+		atomic_store_explicit(&l->revoke, 1, memory_order_relaxed);
+		pcp_heavy_barrier();
+		for (int spins = 0; atomic_load_explicit(&l->owner_busy, memory_order_acquire); spins++) {
+			if (spins < 64)
+				__builtin_ia32_pause();
+			else
+				sched_yield();
+		}
+		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+		owner = NULL;
+	}
+	if (l->last_locker != me) {
+		l->last_locker = me;
+		l->streak = 0;
+	}
+	/* Nobody else is inside (`locked` held, no owner): becoming the owner
+	 * needs no fence. */
+	if (++l->streak >= PCP_BIAS_STREAK && !owner && l->bias_ok)
+		atomic_store_explicit(&l->owner, me, memory_order_relaxed);
+	return true;
+}
+
+bool pcp_bias_register(void)
+{
+#ifdef BUDDY_TSAN
+	return false;
+#else
+	return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#endif
 }
 
 /* ---- sizing ---- */
@@ -86,7 +146,7 @@ int pcp_init_zone(struct zone *zone)
 		return -ENOMEM;
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		pcp_spin_lock_init(&pcp->lock);
+		pcp_spin_lock_init(&pcp->lock, zone->sys->pcp_bias);
 		for (int i = 0; i < NR_PCP_LISTS; i++)
 			INIT_LIST_HEAD(&pcp->lists[i]);
 		pcp_set_high_and_batch(zone, pcp);

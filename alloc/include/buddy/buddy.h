@@ -7,9 +7,13 @@
  *
  * Lock order (outermost first), as in the kernel:
  *   pcp->lock (one per CPU per zone)  ->  zone->lock  ->  sys->report_lock
- * A pcp lock is only ever taken by trylock from the free path of another
- * context; drain of a remote CPU's pcp takes its lock normally.  No path
- * holds two zone locks or two pcp locks at once.
+ * The allocation and free paths take their CPU's pcp lock by trylock and go
+ * to the zone when it is busy; drains take it normally.  No path holds two
+ * zone locks; only the checker and /proc output hold several pcp locks of
+ * one zone, in CPU order.  A thread that keeps using one CPU's pcp lock
+ * becomes its owner and enters it without a locked instruction; another
+ * thread that takes it then pays a membarrier(2) once (the IPI with which
+ * the kernel used to drain a remote CPU before 5.19).
  */
 #ifndef BUDDY_BUDDY_H
 #define BUDDY_BUDDY_H

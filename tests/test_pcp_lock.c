@@ -1,0 +1,193 @@
+/* pcp->lock (internal.h: pcp_spinlock_t): a thread that takes the lock
+ * PCP_BIAS_STREAK times in a row becomes its owner and enters without a
+ * locked instruction; anyone else shuts the owner out with membarrier(2).
+ * These tests check what the allocator relies on: mutual exclusion while
+ * the owner changes under contention, a trylock that fails while another
+ * context holds the lists (and on a second entry by the holder), and the
+ * owner handing over.  Without membarrier(2) or under ThreadSanitizer no
+ * lock gets an owner; the exclusion tests still run, on the plain lock. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "internal.h"
+#include "tap.h"
+
+static bool bias;
+
+static const void *owner_of(pcp_spinlock_t *l)
+{
+	return atomic_load_explicit(&l->owner, memory_order_relaxed);
+}
+
+static void test_owner_after_streak(void)
+{
+	test_section("the owner after a streak, and a second entry");
+	pcp_spinlock_t l;
+	pcp_spin_lock_init(&l, bias);
+	for (int i = 0; i < PCP_BIAS_STREAK - 1; i++) {
+		pcp_spin_lock(&l);
+		pcp_spin_unlock(&l);
+	}
+	CHECK(owner_of(&l) == NULL, "an owner before the streak is complete");
+	pcp_spin_lock(&l);
+	pcp_spin_unlock(&l);
+	CHECK(owner_of(&l) == (bias ? pcp_thread_token() : NULL), "bias %d", bias);
+	CHECK(atomic_load(&l.locked) == 0);
+	/* The kernel's interrupt on the CPU that holds the lock: its trylock
+	 * fails, whichever way the holder came in. */
+	CHECK(pcp_spin_trylock(&l));
+	CHECK(!pcp_spin_trylock(&l), "a second entry by the holder succeeded");
+	pcp_spin_unlock(&l);
+	CHECK(atomic_load(&l.locked) == 0 && atomic_load(&l.owner_busy) == NULL);
+	CHECK(pcp_spin_trylock(&l));
+	pcp_spin_unlock(&l);
+	pcp_spin_lock_destroy(&l);
+}
+
+/* ---- another thread holds the lock ---- */
+struct holder {
+	pcp_spinlock_t *l;
+	_Atomic int stage; /* 1: holding, 2: may release, 3: released */
+};
+
+static void *hold_lock(void *arg)
+{
+	struct holder *h = arg;
+	pcp_spin_lock(h->l);
+	atomic_store(&h->stage, 1);
+	while (atomic_load(&h->stage) != 2)
+		sched_yield();
+	pcp_spin_unlock(h->l);
+	atomic_store(&h->stage, 3);
+	return NULL;
+}
+
+static void test_remote_holder(void)
+{
+	test_section("a remote holder shuts the owner out");
+	pcp_spinlock_t l;
+	pcp_spin_lock_init(&l, bias);
+	for (int i = 0; i < PCP_BIAS_STREAK; i++) {
+		pcp_spin_lock(&l);
+		pcp_spin_unlock(&l);
+	}
+	struct holder h = { .l = &l };
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, hold_lock, &h) == 0);
+	while (atomic_load(&h.stage) != 1)
+		sched_yield();
+	CHECK(owner_of(&l) == NULL, "the owner was not removed by the remote holder");
+	CHECK(!pcp_spin_trylock(&l), "trylock succeeded while another thread held the lock");
+	atomic_store(&h.stage, 2);
+	pthread_join(t, NULL);
+	CHECK(pcp_spin_trylock(&l), "trylock failed after the holder released");
+	pcp_spin_unlock(&l);
+	/* The streak starts again: the other thread broke it. */
+	for (int i = 0; i < PCP_BIAS_STREAK; i++) {
+		pcp_spin_lock(&l);
+		pcp_spin_unlock(&l);
+	}
+	CHECK(owner_of(&l) == (bias ? pcp_thread_token() : NULL), "no new owner after a second streak");
+	pcp_spin_lock_destroy(&l);
+}
+
+/* ---- exclusion while the owner changes ---- */
+#define CONTENDERS 3
+#define ROUNDS 40000
+
+struct shared {
+	pcp_spinlock_t lock;
+	long counter;          /* plain: lost updates show a broken exclusion */
+	_Atomic int inside;
+	_Atomic long overlaps;
+	_Atomic long owner_entries;
+};
+
+struct contender {
+	struct shared *s;
+	unsigned int seed;
+	long done;
+};
+
+static unsigned int next_rand(unsigned int *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 16;
+}
+
+static void *contend(void *arg)
+{
+	struct contender *c = arg;
+	struct shared *s = c->s;
+
+	for (int round = 0; round < ROUNDS;) {
+		/* Bursts long enough to win the lock, then a pause, so the owner
+		 * keeps changing hands. */
+		int burst = 1 + (int)(next_rand(&c->seed) % (2 * PCP_BIAS_STREAK));
+		for (int i = 0; i < burst && round < ROUNDS; i++, round++) {
+			bool try = next_rand(&c->seed) % 4 == 0;
+			if (try) {
+				if (!pcp_spin_trylock(&s->lock))
+					continue;
+			} else {
+				pcp_spin_lock(&s->lock);
+			}
+			if (atomic_load_explicit(&s->lock.owner_busy, memory_order_relaxed) == pcp_thread_token())
+				atomic_fetch_add(&s->owner_entries, 1);
+			if (atomic_fetch_add(&s->inside, 1) != 0)
+				atomic_fetch_add(&s->overlaps, 1);
+			/* A read, a pause and a write: a window for another entry. */
+			long v = s->counter;
+			for (int k = 0; k < 8; k++)
+				__builtin_ia32_pause();
+			s->counter = v + 1;
+			c->done++;
+			atomic_fetch_sub(&s->inside, 1);
+			pcp_spin_unlock(&s->lock);
+		}
+		if (next_rand(&c->seed) % 8 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+static void test_exclusion(void)
+{
+	test_section("mutual exclusion while the owner changes hands");
+	static struct shared s;
+	pcp_spin_lock_init(&s.lock, bias);
+	struct contender c[CONTENDERS];
+	pthread_t t[CONTENDERS];
+	for (int i = 0; i < CONTENDERS; i++) {
+		c[i] = (struct contender){ .s = &s, .seed = 7u + (unsigned int)i * 7919u };
+		CHECK(pthread_create(&t[i], NULL, contend, &c[i]) == 0);
+	}
+	long expect = 0;
+	for (int i = 0; i < CONTENDERS; i++) {
+		pthread_join(t[i], NULL);
+		expect += c[i].done;
+	}
+	CHECK_EQ(s.counter, expect);
+	CHECK_EQ(atomic_load(&s.overlaps), 0);
+	CHECK(atomic_load(&s.lock.locked) == 0 && atomic_load(&s.lock.revoke) == 0 &&
+	      atomic_load(&s.lock.owner_busy) == NULL, "the lock is not free at the end");
+	long owned = atomic_load(&s.owner_entries);
+	if (bias)
+		CHECK(owned > 0, "no entry went the owner's way");
+	else
+		CHECK_EQ(owned, 0);
+	printf("# %ld entries, %ld of them by the owner's way without a locked instruction\n", expect, owned);
+	pcp_spin_lock_destroy(&s.lock);
+}
+
+int main(void)
+{
+	bias = pcp_bias_register();
+	printf("# membarrier(2) owner entries: %s\n", bias ? "on" : "off (no membarrier, or ThreadSanitizer)");
+	test_owner_after_streak();
+	test_remote_holder();
+	test_exclusion();
+	return test_done();
+}
