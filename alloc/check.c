@@ -1254,16 +1254,16 @@ static void lock_zone_all(struct zone *zone, int nr_cpus)
 {
 	if (zone->pcp)
 		for (int cpu = 0; cpu < nr_cpus; cpu++)
-			pcp_spin_lock(&zone->pcp[cpu].lock);
-	pthread_mutex_lock(&zone->lock);
+			spin_lock(&zone->pcp[cpu].lock);
+	spin_lock(&zone->lock);
 }
 
 static void unlock_zone_all(struct zone *zone, int nr_cpus)
 {
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	if (zone->pcp)
 		for (int cpu = nr_cpus - 1; cpu >= 0; cpu--)
-			pcp_spin_unlock(&zone->pcp[cpu].lock);
+			spin_unlock(&zone->pcp[cpu].lock);
 }
 
 /* page-conservation: the pages of every state add up to present_pages
@@ -1678,19 +1678,19 @@ static void check_zone_touched_cpu(struct checker *c, struct zone *zone, int cpu
 	struct buddy_system *sys = c->sys;
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	pcp_spin_lock(&pcp->lock);
+	spin_lock(&pcp->lock);
 	unsigned int pb_n = atomic_load_explicit(&zone->pb_touched_n, memory_order_relaxed);
 	bool zone_work = touch_log_len(&zone->touched) || pb_n;
 	if (zone_work) {
-		pthread_mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		pb_n = atomic_load_explicit(&zone->pb_touched_n, memory_order_relaxed);
 	}
 	bool overflow = touch_log_len(&pcp->touched) > TOUCH_LOG_CAP ||
 			(zone_work && (touch_log_len(&zone->touched) > TOUCH_LOG_CAP || pb_n > PB_TOUCH_LOG_CAP));
 	if (overflow || !sys->track_touched) {
 		if (zone_work)
-			pthread_mutex_unlock(&zone->lock);
-		pcp_spin_unlock(&pcp->lock);
+			spin_unlock(&zone->lock);
+		spin_unlock(&pcp->lock);
 		lock_zone_all(zone, sys->nr_cpus);
 		check_zone_locked(c, zone, false);
 		clear_touch_logs(zone, sys->nr_cpus);
@@ -1708,10 +1708,10 @@ static void check_zone_touched_cpu(struct checker *c, struct zone *zone, int cpu
 		check_zone_logs(c, pb_n);
 		atomic_store_explicit(&zone->touched.n, 0, memory_order_relaxed);
 		atomic_store_explicit(&zone->pb_touched_n, 0, memory_order_relaxed);
-		pthread_mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 	}
 	c->local = false;
-	pcp_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 }
 
 static struct zone *get_zone(struct buddy_system *sys, int nid, int zid)
@@ -1965,14 +1965,14 @@ size_t buddy_check(struct buddy_system *sys, enum buddy_check_scope scope, int n
 				bool whole;
 				if (!zone || !zone->pcp)
 					continue;
-				pcp_spin_lock(&zone->pcp[cpu].lock);
-				pthread_mutex_lock(&zone->lock);
+				spin_lock(&zone->pcp[cpu].lock);
+				spin_lock(&zone->lock);
 				set_zone(&c, zone);
 				check_pcp(&c, cpu, &whole);
 				if (!c.blk_lost)
 					check_overlaps(&c);
-				pthread_mutex_unlock(&zone->lock);
-				pcp_spin_unlock(&zone->pcp[cpu].lock);
+				spin_unlock(&zone->lock);
+				spin_unlock(&zone->pcp[cpu].lock);
 			}
 		}
 		break;

@@ -147,14 +147,14 @@ static bool fatal_signal_pending(const struct compact_control *cc)
 
 /* compact_lock_irqsave(): async compaction notes contention and gives up
  * after the current block; the lock is taken either way. */
-static void compact_lock(pthread_mutex_t *lock, struct compact_control *cc)
+static void compact_lock(spinlock_t *lock, struct compact_control *cc)
 {
 	if (cc->mode == MIGRATE_ASYNC && !cc->contended) {
-		if (!pthread_mutex_trylock(lock))
+		if (spin_trylock(lock))
 			return;
 		cc->contended = true;
 	}
-	pthread_mutex_lock(lock);
+	spin_lock(lock);
 }
 
 /* ---- deferral ---- */
@@ -170,16 +170,16 @@ static void defer_compaction_locked(struct zone *zone, int order)
 
 void defer_compaction(struct zone *zone, int order)
 {
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	defer_compaction_locked(zone, order);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 bool compaction_deferred(struct zone *zone, int order)
 {
 	bool deferred = true;
 
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	unsigned long defer_limit = 1UL << zone->compact_defer_shift;
 	if (order < zone->compact_order_failed) {
 		deferred = false;
@@ -188,13 +188,13 @@ bool compaction_deferred(struct zone *zone, int order)
 		zone->compact_considered = (unsigned int)defer_limit;
 		deferred = false;
 	}
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	return deferred;
 }
 
 void compaction_defer_reset(struct zone *zone, int order, bool alloc_success)
 {
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	if (alloc_success) {
 		zone->compact_considered = 0;
 		zone->compact_defer_shift = 0;
@@ -202,7 +202,7 @@ void compaction_defer_reset(struct zone *zone, int order, bool alloc_success)
 	}
 	if (order >= zone->compact_order_failed)
 		zone->compact_order_failed = order + 1;
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 static bool compaction_restarting_locked(struct zone *zone, int order)
@@ -215,9 +215,9 @@ static bool compaction_restarting_locked(struct zone *zone, int order)
 
 bool compaction_restarting(struct zone *zone, int order)
 {
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	bool restarting = compaction_restarting_locked(zone, order);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	return restarting;
 }
 
@@ -314,9 +314,9 @@ void reset_isolation_suitable(struct buddy_system *sys, int nid)
 		struct zone *zone = &sys->nodes[nid]->node_zones[z];
 		if (!populated_zone(zone))
 			continue;
-		pthread_mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		reset_isolation_suitable_locked(zone);
-		pthread_mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 	}
 }
 
@@ -326,19 +326,19 @@ static bool test_and_set_skip(struct compact_control *cc, uint64_t pfn)
 {
 	if (cc->ignore_skip_hint)
 		return false;
-	pthread_mutex_lock(&cc->zone->lock);
+	spin_lock(&cc->zone->lock);
 	bool skip = get_pageblock_skip(cc->sys, pfn);
 	if (!skip && !cc->no_set_skip_hint)
 		set_pageblock_skip(cc->sys, pfn, true);
-	pthread_mutex_unlock(&cc->zone->lock);
+	spin_unlock(&cc->zone->lock);
 	return skip;
 }
 
 static void set_skip_locked_out(struct compact_control *cc, uint64_t pfn)
 {
-	pthread_mutex_lock(&cc->zone->lock);
+	spin_lock(&cc->zone->lock);
 	set_pageblock_skip(cc->sys, pfn, true);
-	pthread_mutex_unlock(&cc->zone->lock);
+	spin_unlock(&cc->zone->lock);
 }
 
 static void update_cached_migrate(struct compact_control *cc, uint64_t pfn)
@@ -348,12 +348,12 @@ static void update_cached_migrate(struct compact_control *cc, uint64_t pfn)
 	if (cc->no_set_skip_hint)
 		return;
 	pfn = pageblock_end_pfn(cc->sys, pfn);
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	if (pfn > zone->compact_cached_migrate_pfn[0])
 		zone->compact_cached_migrate_pfn[0] = pfn;
 	if (cc->mode != MIGRATE_ASYNC && pfn > zone->compact_cached_migrate_pfn[1])
 		zone->compact_cached_migrate_pfn[1] = pfn;
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 /* update_pageblock_skip(): nothing to isolate in the block; remember it and
@@ -364,11 +364,11 @@ static void update_pageblock_skip(struct compact_control *cc, uint64_t block_pfn
 
 	if (cc->no_set_skip_hint)
 		return;
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	set_pageblock_skip(cc->sys, block_pfn, true);
 	if (pfn < zone->compact_cached_free_pfn)
 		zone->compact_cached_free_pfn = pfn;
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 /* ---- fragmentation (mm/vmstat.c) ---- */
@@ -568,7 +568,7 @@ static unsigned long isolate_freepages_block(struct compact_control *cc, uint64_
 		/* Drop the lock now and then for the allocators waiting on it. */
 		if (!(blockpfn % COMPACT_CLUSTER_MAX)) {
 			if (locked) {
-				pthread_mutex_unlock(&zone->lock);
+				spin_unlock(&zone->lock);
 				locked = false;
 			}
 			if (fatal_signal_pending(cc)) {
@@ -604,7 +604,7 @@ static unsigned long isolate_freepages_block(struct compact_control *cc, uint64_
 		blockpfn += isolated - 1;
 	}
 	if (locked)
-		pthread_mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 	if (blockpfn > end_pfn)
 		blockpfn = end_pfn;
 	*start_pfn = blockpfn;
@@ -627,9 +627,9 @@ static bool suitable_migration_target(struct compact_control *cc, uint64_t pfn)
 	 * under the zone lock only. */
 	struct page *page = pfn_to_page(cc->sys, pfn);
 	if (page_flag(page, PG_buddy)) {
-		pthread_mutex_lock(&cc->zone->lock);
+		spin_lock(&cc->zone->lock);
 		bool large = page_flag(page, PG_buddy) && page->order >= cc->sys->pageblock_order;
-		pthread_mutex_unlock(&cc->zone->lock);
+		spin_unlock(&cc->zone->lock);
 		if (large)
 			return false;
 	}
@@ -720,7 +720,7 @@ again:
 		goto again;
 	}
 
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	struct page *freepage = container_of(cc->freepages[start_order].next, struct page, lru);
 	unsigned long size = 1UL << start_order;
 	list_del(&freepage->lru);
@@ -735,7 +735,7 @@ again:
 	clear_page_flag(freepage, PG_isolated);
 	mod_zone_page_state(zone, NR_ZONE_ISOLATED, -(1L << order));
 	page_set_allocated(zone, freepage, order, alloc_mt);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	cc->nr_freepages -= 1UL << order;
 	cc->nr_migratepages -= 1UL << order;
 
@@ -763,13 +763,13 @@ static void compaction_free(struct compact_control *cc, struct page *dst)
 
 	if (sys->backing)
 		backing_on_free(sys, page_to_pfn(sys, dst), order);
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	page_clear_allocated(zone, dst, order);
 	dst->order = (uint8_t)order;
 	set_page_flag(dst, PG_isolated);
 	mod_zone_page_state(zone, NR_ZONE_ISOLATED, 1L << order);
 	list_add(&dst->lru, &cc->freepages[order]);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	cc->nr_freepages += 1UL << order;
 	cc->nr_migratepages += 1UL << order;
 }
@@ -782,7 +782,7 @@ static uint64_t release_free_list(struct compact_control *cc)
 	struct zone *zone = cc->zone;
 	uint64_t high_pfn = 0;
 
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	for (unsigned int order = 0; order <= sys->max_order; order++) {
 		struct list_head *list = &cc->freepages[order];
 		while (!list_empty(list)) {
@@ -797,7 +797,7 @@ static uint64_t release_free_list(struct compact_control *cc)
 				high_pfn = pfn;
 		}
 	}
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	cc->nr_freepages = 0;
 	return high_pfn;
 }
@@ -1099,14 +1099,14 @@ static enum buddy_compact_result __compact_finished(struct compact_control *cc)
 	enum buddy_compact_result ret;
 
 	if (compact_scanners_met(cc)) {
-		pthread_mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		reset_cached_positions(zone);
 		/* kswapd flushes the skip hints before it sleeps; only a
 		 * direct compactor asks, as the decision should follow an
 		 * allocation request. */
 		if (cc->direct_compaction)
 			zone->compact_blockskip_flush = true;
-		pthread_mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 		return cc->whole_zone ? COMPACT_COMPLETE : COMPACT_PARTIAL_SKIPPED;
 	}
 
@@ -1181,7 +1181,7 @@ static enum buddy_compact_result compact_zone(struct compact_control *cc, struct
 			return COMPACT_SKIPPED;
 	}
 
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	/* Retrying after many deferrals: forget the skip hints. */
 	if (compaction_restarting_locked(zone, cc->order))
 		reset_isolation_suitable_locked(zone);
@@ -1211,7 +1211,7 @@ static enum buddy_compact_result compact_zone(struct compact_control *cc, struct
 	/* Until a block with candidates is found, keep the async and sync
 	 * cached starts together so neither revisits empty blocks. */
 	update_cached = !sync && zone->compact_cached_migrate_pfn[0] == zone->compact_cached_migrate_pfn[1];
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 
 	while ((ret = compact_finished(cc)) == COMPACT_CONTINUE) {
 		uint64_t iteration_start_pfn = cc->migrate_pfn;
@@ -1229,9 +1229,9 @@ rescan:
 			goto out;
 		case ISOLATE_NONE:
 			if (update_cached) {
-				pthread_mutex_lock(&zone->lock);
+				spin_lock(&zone->lock);
 				zone->compact_cached_migrate_pfn[1] = zone->compact_cached_migrate_pfn[0];
-				pthread_mutex_unlock(&zone->lock);
+				spin_unlock(&zone->lock);
 			}
 			goto check_drain;
 		case ISOLATE_SUCCESS:
@@ -1283,10 +1283,10 @@ out:
 	 * they were, never further up than it already is. */
 	if (cc->nr_freepages > 0) {
 		uint64_t free_pfn = pageblock_start_pfn(sys, release_free_list(cc));
-		pthread_mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		if (free_pfn > zone->compact_cached_free_pfn)
 			zone->compact_cached_free_pfn = free_pfn;
-		pthread_mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 	}
 	count_vm_events(sys, COMPACTMIGRATE_SCANNED, cc->total_migrate_scanned);
 	count_vm_events(sys, COMPACTFREE_SCANNED, cc->total_free_scanned);

@@ -138,155 +138,7 @@ enum zone_stat_item {
 };
 
 /* ---- pcp->lock ---- */
-/* pcp->lock.  In the kernel since 5.19 it is a spinlock_t taken with
- * spin_trylock by the CPU that owns the lists: a locked instruction on
- * every allocation and every free.  Before that the owning CPU only
- * disabled interrupts (local_irq_save), and a remote CPU that wanted the
- * lists sent it an IPI.  This lock keeps the newer semantics at the older
- * scheme's price:
- *
- *  - A thread that took the lock PCP_BIAS_STREAK times in a row with
- *    nobody else in between becomes its owner.  The owner enters by setting
- *    owner_busy and reading revoke: no locked instruction.
- *  - Anyone else takes `locked`; if there is an owner it sets revoke, makes
- *    every running thread of the process pass a full memory barrier
- *    (membarrier(2), the IPI), waits for owner_busy to clear and removes
- *    the owner.  The store-then-load on each side with the heavy fence on
- *    the rare one is Dekker's protocol.  Removing the owner makes a CPU
- *    shared by two threads (a migrated task) cost one locked instruction
- *    per entry, not a membarrier.
- *  - An owner that finds revoke set falls back to `locked`, so a trylock
- *    fails exactly when another context holds the lists, as spin_trylock
- *    does; so does a second entry by the thread already inside (the
- *    kernel's interrupt on the holding CPU).
- *
- * Without membarrier(2), or under ThreadSanitizer (which cannot see its
- * ordering), no lock gets an owner and every entry takes `locked`.  A
- * waiter spins a little, then yields: a holder may be descheduled, or
- * asleep on the zone lock.  TSan is told it is a mutex, so it checks the
- * lock order (pcp -> zone -> lru_lock) as it does for the others. */
-#if defined(__SANITIZE_THREAD__)
-#define BUDDY_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define BUDDY_TSAN 1
-#endif
-#endif
-#ifdef BUDDY_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
-
-#define PCP_BIAS_STREAK 64
-
-typedef struct {
-	_Atomic int locked;               /* held by a non-owner or by the owner's slow entry */
-	_Atomic int revoke;               /* a holder of `locked` shuts the owner out */
-	_Atomic(const void *) owner_busy; /* token of an owner inside without `locked` */
-	_Atomic(const void *) owner;      /* pcp_thread_token() of the owner, or NULL */
-	/* Under `locked`: who took it last and how many times in a row. */
-	const void *last_locker;
-	unsigned int streak;
-	bool bias_ok;                     /* pcp_bias_register() said yes */
-} pcp_spinlock_t;
-
-/* Identifies the calling thread: the address of one of its thread-locals. */
-extern _Thread_local char pcp_thread_token_byte;
-static inline const void *pcp_thread_token(void)
-{
-	return &pcp_thread_token_byte;
-}
-/* pcp.c: membarrier(2) on every running thread of the process, and its
- * registration: false when the kernel (or a seccomp filter) refuses it. */
-void pcp_heavy_barrier(void);
-bool pcp_bias_register(void);
-
-static inline void pcp_spin_lock_init(pcp_spinlock_t *l, bool bias_ok)
-{
-	atomic_init(&l->locked, 0);
-	atomic_init(&l->revoke, 0);
-	atomic_init(&l->owner_busy, NULL);
-	atomic_init(&l->owner, NULL);
-	l->last_locker = NULL;
-	l->streak = 0;
-	l->bias_ok = bias_ok;
-#ifdef BUDDY_TSAN
-	__tsan_mutex_create(l, __tsan_mutex_not_static);
-#endif
-}
-static inline void pcp_spin_lock_destroy(pcp_spinlock_t *l)
-{
-#ifdef BUDDY_TSAN
-	__tsan_mutex_destroy(l, __tsan_mutex_not_static);
-#else
-	(void)l;
-#endif
-}
-/* The owner's entry: true when it is in without a locked instruction. */
-static inline bool pcp_spin_enter_owned(pcp_spinlock_t *l)
-{
-	const void *me = pcp_thread_token();
-
-	if (atomic_load_explicit(&l->owner, memory_order_relaxed) != me ||
-	    atomic_load_explicit(&l->owner_busy, memory_order_relaxed) == me)
-		return false;
-	atomic_store_explicit(&l->owner_busy, me, memory_order_relaxed);
-	/* The light half of the asymmetric fence; pcp_heavy_barrier() is the
-	 * other.  The acquire pairs with the release of revoke in unlock. */
-	atomic_signal_fence(memory_order_seq_cst);
-	/* owner again: a holder of `locked` may have removed it between the
-	 * first look and owner_busy. */
-	if (!atomic_load_explicit(&l->revoke, memory_order_acquire) &&
-	    atomic_load_explicit(&l->owner, memory_order_relaxed) == me)
-		return true;
-	atomic_store_explicit(&l->owner_busy, NULL, memory_order_release);
-	return false;
-}
-/* Out of line: the fast paths only reach it when they are not the owner. */
-bool pcp_spin_take_locked(pcp_spinlock_t *l);
-
-static inline bool pcp_spin_trylock(pcp_spinlock_t *l)
-{
-#ifdef BUDDY_TSAN
-	__tsan_mutex_pre_lock(l, __tsan_mutex_try_lock);
-#endif
-	bool ok = pcp_spin_enter_owned(l) || pcp_spin_take_locked(l);
-#ifdef BUDDY_TSAN
-	__tsan_mutex_post_lock(l, __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0);
-#endif
-	return ok;
-}
-static inline void pcp_spin_lock(pcp_spinlock_t *l)
-{
-#ifdef BUDDY_TSAN
-	__tsan_mutex_pre_lock(l, 0);
-#endif
-	for (int spins = 0; !pcp_spin_enter_owned(l) && !pcp_spin_take_locked(l); spins++) {
-		if (spins < 64)
-			__builtin_ia32_pause();
-		else
-			sched_yield();
-	}
-#ifdef BUDDY_TSAN
-	__tsan_mutex_post_lock(l, 0, 0);
-#endif
-}
-static inline void pcp_spin_unlock(pcp_spinlock_t *l)
-{
-#ifdef BUDDY_TSAN
-	__tsan_mutex_pre_unlock(l, 0);
-#endif
-	/* A former owner may still set owner_busy for a moment, so the
-	 * token, not the flag alone, says which way this thread came in. */
-	if (atomic_load_explicit(&l->owner_busy, memory_order_relaxed) == pcp_thread_token()) {
-		atomic_store_explicit(&l->owner_busy, NULL, memory_order_release);
-	} else {
-		atomic_store_explicit(&l->revoke, 0, memory_order_release);
-		atomic_store_explicit(&l->locked, 0, memory_order_release);
-	}
-#ifdef BUDDY_TSAN
-	__tsan_mutex_post_unlock(l, 0);
-#endif
-}
+#include "spinlock.h"
 
 /* ---- pcp ---- */
 #define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
@@ -322,7 +174,7 @@ static inline unsigned int touch_log_len(const struct touch_log *log)
 #define PCP_CPU_NONE 0xffffu
 
 struct per_cpu_pages {
-	pcp_spinlock_t lock;
+	spinlock_t lock;
 	int count;               /* pages on all lists */
 	int high, high_min, high_max, batch;
 	int free_count;          /* pages freed since the last allocation, scales the drain */
@@ -362,7 +214,7 @@ static inline unsigned long counter_read(const _Atomic unsigned long *c)
 
 
 struct zone {
-	pthread_mutex_t lock;
+	spinlock_t lock;
 	struct buddy_system *sys;
 	int nid;
 	enum zone_type zid;
@@ -513,7 +365,7 @@ struct buddy_system {
 	int watermark_boost_factor;
 	int lowmem_reserve_ratio[MAX_NR_ZONES];
 	bool page_group_by_mobility_disabled;
-	bool pcp_bias;  /* pcp locks may have owners (pcp_bias_register) */
+	bool spin_bias; /* zone and pcp locks may get owners (spin_bias_register) */
 	pthread_mutex_t tunables_lock; /* pcp_batch_high_lock + sysctl writers */
 	/* vm events per simulated CPU, like the kernel's vm_event_states:
 	 * counted without a locked instruction, summed when read. */

@@ -219,7 +219,7 @@ bool free_pages_hwpoison_check(struct buddy_system *sys, struct page *head, unsi
 	uint64_t pfn = page_to_pfn(sys, head), run = pfn;
 	long poisoned = 0;
 
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	page_clear_allocated(zone, head, order);
 	/* Marks only change under this lock now: read them again. */
 	for (uint64_t i = 0; i < nr; i++) {
@@ -234,7 +234,7 @@ bool free_pages_hwpoison_check(struct buddy_system *sys, struct page *head, unsi
 	free_pfn_range(zone, run, pfn + nr, -1);
 	mod_zone_page_state(zone, NR_ZONE_HWPOISON, poisoned);
 	atomic_fetch_sub_explicit(&cs->poisoned_in_use, poisoned, memory_order_seq_cst);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	return true;
 }
 

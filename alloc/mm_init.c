@@ -297,7 +297,7 @@ static void init_zone(struct buddy_system *sys, struct pglist_data *pgdat, enum 
 	zone->nid = pgdat->node_id;
 	zone->zid = zid;
 	zone->name = buddy_zone_name(zid);
-	pthread_mutex_init(&zone->lock, NULL);
+	spin_lock_init(&zone->lock, sys->spin_bias);
 	for (unsigned int o = 0; o <= MAX_PAGE_ORDER_LIMIT; o++)
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 			INIT_LIST_HEAD(&zone->free_area[o].free_list[mt]);
@@ -322,7 +322,7 @@ void buddy_system_destroy(struct buddy_system *sys)
 			if (zone->pcp)
 				pcp_destroy_zone(zone);
 			if (zone->sys)
-				pthread_mutex_destroy(&zone->lock);
+				spin_lock_destroy(&zone->lock);
 		}
 		free(pgdat);
 	}
@@ -383,6 +383,7 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 		return NULL;
 	}
 	sys->opts = opts;
+	sys->spin_bias = spin_bias_register();
 	sys->topo = *topo;
 	sys->max_order = opts.max_order;
 	sys->pageblock_order = opts.pageblock_order;
@@ -506,7 +507,6 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 		for (int z = 0; z < MAX_NR_ZONES; z++)
 			if (populated_zone(&sys->nodes[nid]->node_zones[z]))
 				free_all_zone_pages(sys, &sys->nodes[nid]->node_zones[z]);
-	sys->pcp_bias = pcp_bias_register();
 	for (int nid = 0; nid < sys->nr_nodes; nid++)
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &sys->nodes[nid]->node_zones[z];

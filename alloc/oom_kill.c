@@ -84,10 +84,10 @@ static struct zone *zone_of(struct buddy_system *sys, int nid, int zid)
 /* Memory hotplug changes present and managed pages under the zone lock. */
 static void zone_sizes(struct zone *zone, unsigned long *present, unsigned long *managed)
 {
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	*present = zone->present_pages;
 	*managed = zone->managed_pages;
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 /* node_states[N_MEMORY] */
@@ -399,12 +399,12 @@ static void show_mem(struct buddy_system *sys, uint64_t nodemask)
 				  reserve[3]);
 
 			/* The buddy counts of one zone as one consistent picture. */
-			pthread_mutex_lock(&zone->lock);
+			spin_lock(&zone->lock);
 			for (unsigned int o = 0; o <= sys->max_order; o++) {
 				nr[o] = counter_read(&zone->free_area[o].nr_free);
 				total += nr[o] << o;
 			}
-			pthread_mutex_unlock(&zone->lock);
+			spin_unlock(&zone->lock);
 			char line[BUDDY_LOG_LINE];
 			size_t used = 0;
 			int w = snprintf(line, sizeof(line), "Node %d %s: ", nid, zone->name);

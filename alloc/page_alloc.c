@@ -234,9 +234,9 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 
 void free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order)
 {
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(zone->sys, pfn));
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 /* ---- page states ---- */
@@ -287,7 +287,7 @@ static __attribute__((cold, noinline)) void quarantine_block(struct buddy_system
 	/* Off the LRU and uncharged first, as the kernel takes a page off the
 	 * LRU before its free checks: the owner's task must stay destroyable. */
 	owner_on_free(sys, page, order);
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	f = page_flags(page);
 	while (!atomic_compare_exchange_weak_explicit(
 		&page->flags, &f, (f & ~(PAGE_FLAG(PG_allocated) | PAGE_FLAG(PG_freeing))) | PAGE_FLAG(PG_quarantined),
@@ -296,7 +296,7 @@ static __attribute__((cold, noinline)) void quarantine_block(struct buddy_system
 	set_page_order(page, order);
 	mod_zone_page_state(zone, NR_ZONE_ALLOCATED, -(1L << order));
 	mod_zone_page_state(zone, NR_ZONE_QUARANTINED, 1L << order);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 /* prep_new_page(), the part that must happen under the lock that took the
@@ -345,7 +345,7 @@ static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, unsigne
 {
 	struct page *page = NULL;
 
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	if (alloc_flags & ALLOC_HIGHATOMIC)
 		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
 	if (!page) {
@@ -358,7 +358,7 @@ static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, unsigne
 	}
 	if (page)
 		page_set_allocated(zone, page, order, mt);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	return page;
 }
 
@@ -1103,10 +1103,10 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 		return;
 	if (pcp_allowed_order(sys, order) && free_unref_page(zone, cpu, page, order))
 		return;
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	page_clear_allocated(zone, page, order);
 	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)

@@ -114,16 +114,16 @@ void zone_lock_all(struct zone *zone)
 {
 	if (zone->pcp)
 		for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++)
-			pcp_spin_lock(&zone->pcp[cpu].lock);
-	pthread_mutex_lock(&zone->lock);
+			spin_lock(&zone->pcp[cpu].lock);
+	spin_lock(&zone->lock);
 }
 
 void zone_unlock_all(struct zone *zone)
 {
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	if (zone->pcp)
 		for (int cpu = zone->sys->nr_cpus - 1; cpu >= 0; cpu--)
-			pcp_spin_unlock(&zone->pcp[cpu].lock);
+			spin_unlock(&zone->pcp[cpu].lock);
 }
 
 #define HEAD_STATES                                                                                          \

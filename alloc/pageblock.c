@@ -292,7 +292,7 @@ void reserve_highatomic_pageblock(struct zone *zone, struct page *page, unsigned
 	unsigned long max_managed = (zone->managed_pages / 100 + pb - 1) & ~(pb - 1);
 	if (atomic_load_explicit(&zone->nr_reserved_highatomic, memory_order_relaxed) >= max_managed)
 		return;
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	if (atomic_load_explicit(&zone->nr_reserved_highatomic, memory_order_relaxed) >= max_managed)
 		goto out;
 	uint64_t pfn = page_to_pfn(sys, page);
@@ -310,7 +310,7 @@ void reserve_highatomic_pageblock(struct zone *zone, struct page *page, unsigned
 	}
 	count_vm_events(sys, BUDDY_HIGHATOMIC_RESERVE, 1);
 out:
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 /* unreserve_highatomic_pageblock(): hand one reserved block back to the
@@ -324,7 +324,7 @@ bool unreserve_highatomic_pageblock(struct buddy_system *sys, struct zone **zone
 		struct zone *zone = zones[i];
 		if (!force && atomic_load_explicit(&zone->nr_reserved_highatomic, memory_order_relaxed) <= pb)
 			continue;
-		pthread_mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		for (unsigned int order = 0; order <= sys->max_order; order++) {
 			struct free_area *area = &zone->free_area[order];
 			if (list_empty(&area->free_list[MIGRATE_HIGHATOMIC]))
@@ -351,10 +351,10 @@ bool unreserve_highatomic_pageblock(struct buddy_system *sys, struct zone **zone
 				continue;
 			atomic_store_explicit(&zone->nr_reserved_highatomic, reserved - size, memory_order_relaxed);
 			count_vm_events(sys, BUDDY_HIGHATOMIC_UNRESERVE, 1);
-			pthread_mutex_unlock(&zone->lock);
+			spin_unlock(&zone->lock);
 			return true;
 		}
-		pthread_mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 	}
 	return false;
 }

@@ -3,16 +3,12 @@
  * free_pcppages_bulk, drain_pages_zone, zone_batchsize, zone_highsize).
  *
  * Each pcp has its own lock.  The allocating or freeing CPU takes it with a
- * trylock, as pcp_spin_trylock does, and goes straight to the zone if it is
+ * trylock, as spin_trylock does, and goes straight to the zone if it is
  * busy; drains take it normally.  Order: pcp lock, then zone lock.  The
  * lock's owner entry, which spares the steady user of a pcp its locked
- * instruction, is described at pcp_spinlock_t in internal.h. */
+ * instruction, is described at spinlock_t in internal.h. */
 #include <errno.h>
 #include <stdlib.h>
-
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "bugs.h"
 #include "internal.h"
@@ -27,60 +23,6 @@ unsigned int pindex_to_order(const struct buddy_system *sys, int pindex)
 	if (pindex >= NR_LOWORDER_PCP_LISTS)
 		return sys->pageblock_order;
 	return (unsigned int)(pindex / MIGRATE_PCPTYPES);
-}
-
-/* ---- the lock's owner entry (internal.h: pcp_spinlock_t) ---- */
-_Thread_local char pcp_thread_token_byte;
-
-void pcp_heavy_barrier(void)
-{
-	/* Registered in pcp_bias_register() before any lock got an owner, so
-	 * this cannot fail on a kernel that accepted the registration. */
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-		abort();
-}
-
-bool pcp_spin_take_locked(pcp_spinlock_t *l)
-{
-	const void *me = pcp_thread_token();
-
-	/* Already inside by the owner's way: the kernel's interrupt on the
-	 * CPU that holds the lock, whose trylock fails. */
-	if (atomic_load_explicit(&l->owner_busy, memory_order_relaxed) == me ||
-	    atomic_load_explicit(&l->locked, memory_order_relaxed) ||
-	    atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
-		return false;
-	const void *owner = atomic_load_explicit(&l->owner, memory_order_relaxed);
-	if (owner && owner != me) {
-		atomic_store_explicit(&l->revoke, 1, memory_order_relaxed);
-		pcp_heavy_barrier();
-		for (int spins = 0; atomic_load_explicit(&l->owner_busy, memory_order_acquire); spins++) {
-			if (spins < 64)
-				__builtin_ia32_pause();
-			else
-				sched_yield();
-		}
-		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
-		owner = NULL;
-	}
-	if (l->last_locker != me) {
-		l->last_locker = me;
-		l->streak = 0;
-	}
-	/* Nobody else is inside (`locked` held, no owner): becoming the owner
-	 * needs no fence. */
-	if (++l->streak >= PCP_BIAS_STREAK && !owner && l->bias_ok)
-		atomic_store_explicit(&l->owner, me, memory_order_relaxed);
-	return true;
-}
-
-bool pcp_bias_register(void)
-{
-#ifdef BUDDY_TSAN
-	return false;
-#else
-	return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-#endif
 }
 
 /* ---- sizing ---- */
@@ -146,7 +88,7 @@ int pcp_init_zone(struct zone *zone)
 		return -ENOMEM;
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		pcp_spin_lock_init(&pcp->lock, zone->sys->pcp_bias);
+		spin_lock_init(&pcp->lock, zone->sys->spin_bias);
 		for (int i = 0; i < NR_PCP_LISTS; i++)
 			INIT_LIST_HEAD(&pcp->lists[i]);
 		pcp_set_high_and_batch(zone, pcp);
@@ -165,18 +107,18 @@ void zone_pcp_update(struct zone *zone)
 		return;
 	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		pcp_spin_lock(&pcp->lock);
+		spin_lock(&pcp->lock);
 		pcp_set_high_and_batch(zone, pcp);
 		if (pcp->high && pcp->count > pcp->high)
 			free_pcppages_bulk(zone, pcp->count - pcp->high, pcp, 0);
-		pcp_spin_unlock(&pcp->lock);
+		spin_unlock(&pcp->lock);
 	}
 }
 
 void pcp_destroy_zone(struct zone *zone)
 {
 	for (int cpu = 0; cpu < zone->sys->nr_cpus; cpu++)
-		pcp_spin_lock_destroy(&zone->pcp[cpu].lock);
+		spin_lock_destroy(&zone->pcp[cpu].lock);
 	free(zone->pcp);
 	zone->pcp = NULL;
 }
@@ -244,7 +186,7 @@ static int rmqueue_bulk(struct zone *zone, struct per_cpu_pages *pcp, int cpu, u
 {
 	int mode = 0, i;
 
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	for (i = 0; i < count; i++) {
 		struct page *page = __rmqueue(zone, order, mt, alloc_flags, &mode);
 		if (!page)
@@ -252,7 +194,7 @@ static int rmqueue_bulk(struct zone *zone, struct per_cpu_pages *pcp, int cpu, u
 		pcp_list_add(zone, pcp, cpu, page, order, mt, true);
 	}
 	fold_pcp_zone_stats(zone, pcp);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	return i;
 }
 
@@ -310,14 +252,14 @@ struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int
 {
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	if (!pcp_spin_trylock(&pcp->lock))
+	if (!spin_trylock(&pcp->lock))
 		return NULL;
 	/* An allocation ends a run of frees. */
 	pcp->free_count >>= 1;
 	struct page *page = __rmqueue_pcplist(zone, pcp, cpu, order, mt, alloc_flags);
 	if (page)
 		pcp_page_set_allocated(pcp, page, order, mt);
-	pcp_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	return page;
 }
 
@@ -330,17 +272,17 @@ struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order
 	int pindex = order_to_pindex(zone->sys, mt, order);
 	struct list_head *list = &pcp->lists[pindex];
 
-	if (!pcp_spin_trylock(&pcp->lock))
+	if (!spin_trylock(&pcp->lock))
 		return NULL;
 	if (list_empty(list)) {
-		pcp_spin_unlock(&pcp->lock);
+		spin_unlock(&pcp->lock);
 		return NULL;
 	}
 	pcp->free_count >>= 1;
 	struct page *page = container_of(list->next, struct page, lru);
 	pcp_list_del(zone, pcp, page, pindex);
 	pcp_page_set_allocated(pcp, page, order, mt);
-	pcp_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	return page;
 }
 
@@ -350,7 +292,7 @@ size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int all
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 	size_t done = 0;
 
-	pcp_spin_lock(&pcp->lock);
+	spin_lock(&pcp->lock);
 	pcp->free_count >>= 1;
 	while (done < nr) {
 		struct page *page = __rmqueue_pcplist(zone, pcp, cpu, 0, mt, alloc_flags);
@@ -359,7 +301,7 @@ size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int all
 		pcp_page_set_allocated(pcp, page, 0, mt);
 		out[done++] = page;
 	}
-	pcp_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	return done;
 }
 
@@ -375,7 +317,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 	if (count <= 0)
 		return;
 	pindex--;
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	while (count > 0) {
 		struct list_head *list;
 		do {
@@ -399,7 +341,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 		} while (count > 0 && !list_empty(list));
 	}
 	fold_pcp_zone_stats(zone, pcp);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 }
 
 static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free_high)
@@ -500,10 +442,10 @@ bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int
 #ifdef BUDDY_BUG_PCP_UNLOCKED
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
 #else
-	if (!pcp_spin_trylock(&pcp->lock))
+	if (!spin_trylock(&pcp->lock))
 		return false;
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
-	pcp_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 #endif
 	return true;
 }
@@ -512,9 +454,9 @@ void drain_zone_pages(struct zone *zone, int cpu)
 {
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-	pcp_spin_lock(&pcp->lock);
+	spin_lock(&pcp->lock);
 	free_pcppages_bulk(zone, pcp->count, pcp, 0);
-	pcp_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 }
 
 /* ---- public ---- */
@@ -562,7 +504,7 @@ int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
 			struct zone *zone = &sys->nodes[nid]->node_zones[z];
 			for (int cpu = 0; cpu < sys->nr_cpus; cpu++) {
 				struct per_cpu_pages *pcp = &zone->pcp[cpu];
-				pcp_spin_lock(&pcp->lock);
+				spin_lock(&pcp->lock);
 				pcp->fixed = high != 0;
 				if (high) {
 					pcp->batch = batch;
@@ -573,7 +515,7 @@ int buddy_set_pcp_high_batch(struct buddy_system *sys, int high, int batch)
 				/* Bring the list under the new high at once. */
 				if (pcp->count >= pcp->high && pcp->high)
 					free_pcppages_bulk(zone, pcp->count - pcp->high + 1, pcp, 0);
-				pcp_spin_unlock(&pcp->lock);
+				spin_unlock(&pcp->lock);
 			}
 		}
 	pthread_mutex_unlock(&sys->tunables_lock);

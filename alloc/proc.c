@@ -65,16 +65,16 @@ static void lock_zone_with_pcps(struct buddy_system *sys, struct zone *z)
 {
 	if (z->pcp)
 		for (int cpu = 0; cpu < sys->nr_cpus; cpu++)
-			pcp_spin_lock(&z->pcp[cpu].lock);
-	pthread_mutex_lock(&z->lock);
+			spin_lock(&z->pcp[cpu].lock);
+	spin_lock(&z->lock);
 }
 
 static void unlock_zone_with_pcps(struct buddy_system *sys, struct zone *z)
 {
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	if (z->pcp)
 		for (int cpu = sys->nr_cpus - 1; cpu >= 0; cpu--)
-			pcp_spin_unlock(&z->pcp[cpu].lock);
+			spin_unlock(&z->pcp[cpu].lock);
 }
 
 /* pagetypeinfo_showblockcount_print: one probe per pageblock stride from the
@@ -216,10 +216,10 @@ void buddy_proc_buddyinfo(struct buddy_system *sys, FILE *out)
 			struct zone *z = &pgdat->node_zones[zid];
 			if (!populated_zone(z))
 				continue;
-			pthread_mutex_lock(&z->lock);
+			spin_lock(&z->lock);
 			for (unsigned int order = 0; order <= sys->max_order; order++)
 				nr_free[order] = z->free_area[order].nr_free;
-			pthread_mutex_unlock(&z->lock);
+			spin_unlock(&z->lock);
 
 			fprintf(out, "Node %d, zone %8s ", nid, zone_label(z));
 			for (unsigned int order = 0; order <= sys->max_order; order++)

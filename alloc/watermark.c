@@ -73,7 +73,7 @@ void setup_per_zone_wmarks(struct buddy_system *sys)
 			lowmem_pages += zone->managed_pages;
 
 	for_each_zone(sys, zone) {
-		pthread_mutex_lock(&zone->lock);
+		spin_lock(&zone->lock);
 		unsigned long tmp = lowmem_pages ? (unsigned long)((unsigned __int128)pages_min * zone->managed_pages /
 								   lowmem_pages)
 						 : 0;
@@ -98,7 +98,7 @@ void setup_per_zone_wmarks(struct buddy_system *sys)
 		zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + tmp;
 		zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_LOW] + tmp;
 		zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_HIGH] + tmp;
-		pthread_mutex_unlock(&zone->lock);
+		spin_unlock(&zone->lock);
 	}
 }
 

@@ -250,9 +250,9 @@ static void retype(struct buddy_system *sys, uint64_t pfn, int mt)
 {
 	struct zone *z = zone_of(sys, 0, ZONE_NORMAL);
 	int old = get_pfnblock_migratetype(sys, pfn);
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	long r = move_freepages_block(z, pfn, old, mt);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	CHECK(r >= 0, "retype %llu", (unsigned long long)pfn);
 }
 
@@ -303,10 +303,10 @@ static void test_fallback_order(void)
 	/* HIGHATOMIC, CMA and ISOLATE have no fallbacks: claim and steal refuse. */
 	struct buddy_system *sys = small_system(4096, 3, 3);
 	struct zone *z = zone_of(sys, 0, ZONE_NORMAL);
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	CHECK(__rmqueue_fallback_claim(z, 0, MIGRATE_HIGHATOMIC, 0) == NULL);
 	CHECK(__rmqueue_fallback_steal(z, 0, MIGRATE_CMA) == NULL);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	buddy_system_destroy(sys);
 }
 
@@ -340,11 +340,11 @@ static struct page *rmqueue_direct(struct buddy_system *sys, unsigned order, int
 {
 	struct zone *z = zone_of(sys, 0, ZONE_NORMAL);
 	int mode = 0;
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	struct page *p = __rmqueue(z, order, mt, 0, &mode);
 	if (p)
 		page_set_allocated(z, p, order, mt);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	return p;
 }
 
@@ -395,19 +395,19 @@ static void test_claim_and_steal(void)
 	 * movable block whose other 9 pages are movable is not enough ... */
 	free_pfns(sys, all, 48, 55);
 	struct zone *z = zone_of(sys, 0, ZONE_NORMAL);
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	struct page *c = __rmqueue_fallback_claim(z, 0, MIGRATE_UNMOVABLE, 0);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	CHECK(c == NULL, "claimed with 7 free + 0 alike of 16");
 	CHECK_EQ(get_pfnblock_migratetype(sys, 48), MIGRATE_MOVABLE);
 	/* ... and is once the other 9 count as non-movable (alike). */
 	for (uint64_t pfn = 55; pfn < 64; pfn++)
 		all[pfn]->alloc_mt = MIGRATE_UNMOVABLE;
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	c = __rmqueue_fallback_claim(z, 0, MIGRATE_UNMOVABLE, 0);
 	if (c)
 		page_set_allocated(z, c, 0, MIGRATE_UNMOVABLE);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	CHECK(c != NULL, "not claimed with 7 free + 9 alike of 16");
 	CHECK_EQ(get_pfnblock_migratetype(sys, 48), MIGRATE_UNMOVABLE);
 	if (c)
@@ -418,9 +418,9 @@ static void test_claim_and_steal(void)
 	 * reclaimable request, with only small unmovable and movable free
 	 * blocks about, fails under ALLOC_NOFRAGMENT and steals without. */
 	int mode = 0;
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	CHECK(__rmqueue(z, 0, MIGRATE_RECLAIMABLE, ALLOC_NOFRAGMENT, &mode) == NULL);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	p = rmqueue_direct(sys, 0, MIGRATE_RECLAIMABLE);
 	CHECK(p != NULL);
 	if (p) {

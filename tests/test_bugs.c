@@ -240,11 +240,11 @@ static void s_highatomic_free_drift(struct outcome *o)
 		return;
 	struct page *p = reserve_one_highatomic(sys);
 	struct zone *zone = zone_of(sys, 0, ZONE_NORMAL);
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	struct page *h = __rmqueue_smallest(zone, 0, MIGRATE_HIGHATOMIC);
 	if (h)
 		page_set_allocated(zone, h, 0, MIGRATE_UNMOVABLE);
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	if (!checker_fires(sys, o)) {
 		if (h)
 			buddy_free_pages(sys, h, 0);
@@ -272,7 +272,7 @@ static void s_cma_unmovable(struct outcome *o)
 	size_t n = 0;
 	/* Everything but CMA is taken, then an unmovable request without
 	 * ALLOC_CMA comes: it must find nothing. */
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
 		struct page *p;
 		if (mt == MIGRATE_CMA || mt == MIGRATE_ISOLATE)
@@ -288,7 +288,7 @@ static void s_cma_unmovable(struct outcome *o)
 		page_set_allocated(zone, u, 0, MIGRATE_UNMOVABLE);
 		held[n++] = u;
 	}
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	if (u && get_pfnblock_migratetype(sys, page_to_pfn(sys, u)) == MIGRATE_CMA)
 		saw(o, "oracle (model-placement): an unmovable request without ALLOC_CMA got pfn %#lx of a CMA pageblock",
 		    (unsigned long)page_to_pfn(sys, u));
@@ -364,11 +364,11 @@ static void s_pcp_unlocked(struct outcome *o)
 	/* Another context holds this CPU's pcp lock (a drain from another
 	 * CPU, say): a free must not touch the list meanwhile. */
 	struct per_cpu_pages *pcp = &page_zone(sys, p)->pcp[0];
-	pcp_spin_lock(&pcp->lock);
+	spin_lock(&pcp->lock);
 	int before = pcp->count;
 	buddy_free_pages(sys, p, 0);
 	int after = pcp->count;
-	pcp_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	if (after != before)
 		saw(o, "oracle (a race TSan reports): the free put the page on a pcp list whose lock another context held "
 		       "(count %d -> %d)", before, after);
@@ -386,7 +386,7 @@ static void fallback_scenario(struct outcome *o, unsigned keep_free)
 	struct zone *zone = zone_of(sys, 0, ZONE_NORMAL);
 	static struct page *held[1024];
 	size_t n, kept = 0;
-	pthread_mutex_lock(&zone->lock);
+	spin_lock(&zone->lock);
 	n = take_all_movable(zone, held, 1024);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t pfn = page_to_pfn(sys, held[i]);
@@ -401,7 +401,7 @@ static void fallback_scenario(struct outcome *o, unsigned keep_free)
 		page_set_allocated(zone, u, 0, MIGRATE_UNMOVABLE);
 		held[kept++] = u;
 	}
-	pthread_mutex_unlock(&zone->lock);
+	spin_unlock(&zone->lock);
 	if (!checker_fires(sys, o))
 		for (size_t i = 0; i < kept; i++)
 			buddy_free_pages(sys, held[i], 0);

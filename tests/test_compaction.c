@@ -614,10 +614,10 @@ static void count_skips(struct buddy_system *sys, struct zone *z, unsigned long 
 
 static void set_all_skips(struct buddy_system *sys, struct zone *z)
 {
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	for (uint64_t pfn = z->zone_start_pfn; pfn < z->zone_start_pfn + z->spanned_pages; pfn += sys->pageblock_nr_pages)
 		set_pageblock_skip(sys, pfn, true);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 }
 
 static void test_skip_hints(void)

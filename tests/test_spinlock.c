@@ -1,11 +1,12 @@
-/* pcp->lock (internal.h: pcp_spinlock_t): a thread that takes the lock
- * PCP_BIAS_STREAK times in a row becomes its owner and enters without a
- * locked instruction; anyone else shuts the owner out with membarrier(2).
- * These tests check what the allocator relies on: mutual exclusion while
- * the owner changes under contention, a trylock that fails while another
- * context holds the lists (and on a second entry by the holder), and the
- * owner handing over.  Without membarrier(2) or under ThreadSanitizer no
- * lock gets an owner; the exclusion tests still run, on the plain lock. */
+/* zone->lock and pcp->lock (alloc/spinlock.h: spinlock_t): a thread that
+ * takes a lock SPIN_BIAS_STREAK times in a row becomes its owner and enters
+ * without a locked instruction; anyone else shuts the owner out with
+ * membarrier(2).  These tests check what the allocator relies on: mutual
+ * exclusion while the owner changes under contention, a trylock that fails
+ * while another context holds the lock (and on a second entry by the
+ * holder), and the owner handing over.  Without membarrier(2) or under
+ * ThreadSanitizer no lock gets an owner; the exclusion tests still run, on
+ * the plain lock word. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -16,7 +17,7 @@
 
 static bool bias;
 
-static const void *owner_of(pcp_spinlock_t *l)
+static const void *owner_of(spinlock_t *l)
 {
 	return atomic_load_explicit(&l->owner, memory_order_relaxed);
 }
@@ -24,42 +25,42 @@ static const void *owner_of(pcp_spinlock_t *l)
 static void test_owner_after_streak(void)
 {
 	test_section("the owner after a streak, and a second entry");
-	pcp_spinlock_t l;
-	pcp_spin_lock_init(&l, bias);
-	for (int i = 0; i < PCP_BIAS_STREAK - 1; i++) {
-		pcp_spin_lock(&l);
-		pcp_spin_unlock(&l);
+	spinlock_t l;
+	spin_lock_init(&l, bias);
+	for (int i = 0; i < SPIN_BIAS_STREAK - 1; i++) {
+		spin_lock(&l);
+		spin_unlock(&l);
 	}
 	CHECK(owner_of(&l) == NULL, "an owner before the streak is complete");
-	pcp_spin_lock(&l);
-	pcp_spin_unlock(&l);
-	CHECK(owner_of(&l) == (bias ? pcp_thread_token() : NULL), "bias %d", bias);
+	spin_lock(&l);
+	spin_unlock(&l);
+	CHECK(owner_of(&l) == (bias ? spin_thread_token() : NULL), "bias %d", bias);
 	CHECK(atomic_load(&l.locked) == 0);
 	/* The kernel's interrupt on the CPU that holds the lock: its trylock
 	 * fails, whichever way the holder came in. */
-	CHECK(pcp_spin_trylock(&l));
-	CHECK(!pcp_spin_trylock(&l), "a second entry by the holder succeeded");
-	pcp_spin_unlock(&l);
+	CHECK(spin_trylock(&l));
+	CHECK(!spin_trylock(&l), "a second entry by the holder succeeded");
+	spin_unlock(&l);
 	CHECK(atomic_load(&l.locked) == 0 && atomic_load(&l.owner_busy) == NULL);
-	CHECK(pcp_spin_trylock(&l));
-	pcp_spin_unlock(&l);
-	pcp_spin_lock_destroy(&l);
+	CHECK(spin_trylock(&l));
+	spin_unlock(&l);
+	spin_lock_destroy(&l);
 }
 
 /* ---- another thread holds the lock ---- */
 struct holder {
-	pcp_spinlock_t *l;
+	spinlock_t *l;
 	_Atomic int stage; /* 1: holding, 2: may release, 3: released */
 };
 
 static void *hold_lock(void *arg)
 {
 	struct holder *h = arg;
-	pcp_spin_lock(h->l);
+	spin_lock(h->l);
 	atomic_store(&h->stage, 1);
 	while (atomic_load(&h->stage) != 2)
 		sched_yield();
-	pcp_spin_unlock(h->l);
+	spin_unlock(h->l);
 	atomic_store(&h->stage, 3);
 	return NULL;
 }
@@ -67,11 +68,11 @@ static void *hold_lock(void *arg)
 static void test_remote_holder(void)
 {
 	test_section("a remote holder shuts the owner out");
-	pcp_spinlock_t l;
-	pcp_spin_lock_init(&l, bias);
-	for (int i = 0; i < PCP_BIAS_STREAK; i++) {
-		pcp_spin_lock(&l);
-		pcp_spin_unlock(&l);
+	spinlock_t l;
+	spin_lock_init(&l, bias);
+	for (int i = 0; i < SPIN_BIAS_STREAK; i++) {
+		spin_lock(&l);
+		spin_unlock(&l);
 	}
 	struct holder h = { .l = &l };
 	pthread_t t;
@@ -79,18 +80,18 @@ static void test_remote_holder(void)
 	while (atomic_load(&h.stage) != 1)
 		sched_yield();
 	CHECK(owner_of(&l) == NULL, "the owner was not removed by the remote holder");
-	CHECK(!pcp_spin_trylock(&l), "trylock succeeded while another thread held the lock");
+	CHECK(!spin_trylock(&l), "trylock succeeded while another thread held the lock");
 	atomic_store(&h.stage, 2);
 	pthread_join(t, NULL);
-	CHECK(pcp_spin_trylock(&l), "trylock failed after the holder released");
-	pcp_spin_unlock(&l);
+	CHECK(spin_trylock(&l), "trylock failed after the holder released");
+	spin_unlock(&l);
 	/* The streak starts again: the other thread broke it. */
-	for (int i = 0; i < PCP_BIAS_STREAK; i++) {
-		pcp_spin_lock(&l);
-		pcp_spin_unlock(&l);
+	for (int i = 0; i < SPIN_BIAS_STREAK; i++) {
+		spin_lock(&l);
+		spin_unlock(&l);
 	}
-	CHECK(owner_of(&l) == (bias ? pcp_thread_token() : NULL), "no new owner after a second streak");
-	pcp_spin_lock_destroy(&l);
+	CHECK(owner_of(&l) == (bias ? spin_thread_token() : NULL), "no new owner after a second streak");
+	spin_lock_destroy(&l);
 }
 
 /* ---- exclusion while the owner changes ---- */
@@ -98,7 +99,7 @@ static void test_remote_holder(void)
 #define ROUNDS 40000
 
 struct shared {
-	pcp_spinlock_t lock;
+	spinlock_t lock;
 	long counter;          /* plain: lost updates show a broken exclusion */
 	_Atomic int inside;
 	_Atomic long overlaps;
@@ -125,16 +126,16 @@ static void *contend(void *arg)
 	for (int round = 0; round < ROUNDS;) {
 		/* Bursts long enough to win the lock, then a pause, so the owner
 		 * keeps changing hands. */
-		int burst = 1 + (int)(next_rand(&c->seed) % (2 * PCP_BIAS_STREAK));
+		int burst = 1 + (int)(next_rand(&c->seed) % (2 * SPIN_BIAS_STREAK));
 		for (int i = 0; i < burst && round < ROUNDS; i++, round++) {
 			bool try = next_rand(&c->seed) % 4 == 0;
 			if (try) {
-				if (!pcp_spin_trylock(&s->lock))
+				if (!spin_trylock(&s->lock))
 					continue;
 			} else {
-				pcp_spin_lock(&s->lock);
+				spin_lock(&s->lock);
 			}
-			if (atomic_load_explicit(&s->lock.owner_busy, memory_order_relaxed) == pcp_thread_token())
+			if (atomic_load_explicit(&s->lock.owner_busy, memory_order_relaxed) == spin_thread_token())
 				atomic_fetch_add(&s->owner_entries, 1);
 			if (atomic_fetch_add(&s->inside, 1) != 0)
 				atomic_fetch_add(&s->overlaps, 1);
@@ -145,7 +146,7 @@ static void *contend(void *arg)
 			s->counter = v + 1;
 			c->done++;
 			atomic_fetch_sub(&s->inside, 1);
-			pcp_spin_unlock(&s->lock);
+			spin_unlock(&s->lock);
 		}
 		if (next_rand(&c->seed) % 8 == 0)
 			sched_yield();
@@ -157,7 +158,7 @@ static void test_exclusion(void)
 {
 	test_section("mutual exclusion while the owner changes hands");
 	static struct shared s;
-	pcp_spin_lock_init(&s.lock, bias);
+	spin_lock_init(&s.lock, bias);
 	struct contender c[CONTENDERS];
 	pthread_t t[CONTENDERS];
 	for (int i = 0; i < CONTENDERS; i++) {
@@ -179,12 +180,12 @@ static void test_exclusion(void)
 	else
 		CHECK_EQ(owned, 0);
 	printf("# %ld entries, %ld of them by the owner's way without a locked instruction\n", expect, owned);
-	pcp_spin_lock_destroy(&s.lock);
+	spin_lock_destroy(&s.lock);
 }
 
 int main(void)
 {
-	bias = pcp_bias_register();
+	bias = spin_bias_register();
 	printf("# membarrier(2) owner entries: %s\n", bias ? "on" : "off (no membarrier, or ThreadSanitizer)");
 	test_owner_after_streak();
 	test_remote_holder();
