@@ -435,6 +435,10 @@ struct pglist_data {
 	struct zone *zonerefs[MAX_ZONELIST];
 	int nr_zonerefs_nofallback;            /* ZONELIST_NOFALLBACK (__GFP_THISNODE) */
 	struct zone *zonerefs_nofallback[MAX_NR_ZONES];
+	/* first_zones_zonelist() of the fallback list for each highest zone
+	 * index and no node mask, or NULL: the allocation fast path's zone.
+	 * The lists are built once, at creation, so this never goes stale. */
+	struct zone *first_zone[MAX_NR_ZONES];
 	uint64_t node_start_pfn, node_spanned_pages;
 	_Atomic uint64_t node_present_pages;   /* changed by memory hotplug */
 	int nr_cpus;
@@ -739,7 +743,45 @@ static inline int order_to_pindex(const struct buddy_system *sys, int mt, unsign
 }
 unsigned int pindex_to_order(const struct buddy_system *sys, int pindex);
 struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int mt, unsigned int alloc_flags);
-struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt);
+/* Takes a block off a pcp list, pcp->lock held.  Inline, as is
+ * rmqueue_pcplist_fast(), for the allocation fast path. */
+static inline void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct page *page, int pindex)
+{
+	unsigned int order = page->order;
+
+	/* PG_pcp is cleared by the next owner of the block: page_set_allocated
+	 * for an allocation, free_pcppages_bulk before the buddy lists. */
+	list_del(&page->lru);
+	atomic_store_explicit(&page->pcp_cpu, PCP_CPU_NONE, memory_order_relaxed);
+	pcp->list_pages[pindex] -= 1 << order;
+	pcp->count -= 1 << order;
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, -(1L << order));
+	if (zone->sys->track_touched)
+		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
+}
+/* rmqueue_pcplist() when it needs no refill: NULL, with nothing changed,
+ * when the lock is busy or the list is empty, so that the caller can take
+ * the general path as if this had not been tried. */
+static inline __attribute__((always_inline)) struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu,
+										 unsigned int order, int mt)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	struct list_head *list = &pcp->lists[pindex];
+
+	if (!pcp_spin_trylock(&pcp->lock))
+		return NULL;
+	if (list_empty(list)) {
+		pcp_spin_unlock(&pcp->lock);
+		return NULL;
+	}
+	pcp->free_count >>= 1;
+	struct page *page = container_of(list->next, struct page, lru);
+	pcp_list_del(zone, pcp, page, pindex);
+	pcp_page_set_allocated(pcp, page, order, mt);
+	pcp_spin_unlock(&pcp->lock);
+	return page;
+}
 /* true if the page went to the pcp; false if the caller must free to the zone */
 size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
 			    struct page **out);
@@ -757,6 +799,36 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 			 unsigned int alloc_flags, long free_pages);
 bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark, int highest_zoneidx,
 			 unsigned int alloc_flags, gfp_t gfp);
+/* Free pages this request may not count against the watermark. */
+static inline long zone_watermark_unusable_free(struct zone *z, unsigned int order, unsigned int alloc_flags)
+{
+	long unusable = (1L << order) - 1;
+
+	if (!(alloc_flags & ALLOC_RESERVES))
+		unusable += atomic_load_explicit(&z->nr_free_highatomic, memory_order_relaxed);
+	if (!(alloc_flags & ALLOC_CMA))
+		unusable += zone_page_state(z, NR_FREE_CMA_PAGES);
+	return unusable;
+}
+/* zone_watermark_fast()'s order-0 shortcut, inline so that the allocation
+ * fast path pays no call for the usual answer.  false only means that the
+ * full check must decide. */
+static inline bool zone_watermark_order0_clear(struct zone *z, long free_pages, unsigned long mark,
+					       int highest_zoneidx, unsigned int alloc_flags)
+{
+	long usable = free_pages;
+
+	if (!(alloc_flags & ALLOC_CMA))
+		usable -= zone_page_state(z, NR_FREE_CMA_PAGES);
+	long reserved = zone_watermark_unusable_free(z, 0, alloc_flags);
+	usable -= usable < reserved ? (usable > 0 ? usable : 0) : reserved;
+#ifdef BUDDY_BUG_WMARK_LOWMEM
+	(void)highest_zoneidx;
+	return usable > (long)mark;
+#else
+	return usable > (long)(mark + z->lowmem_reserve[highest_zoneidx]);
+#endif
+}
 bool boost_watermark(struct zone *zone);
 
 /* backing.c: real memory behind pfns */

@@ -151,6 +151,12 @@ static void build_zonelists(struct buddy_system *sys, int local, int *node_load)
 	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
 		if (populated_zone(&pgdat->node_zones[z]))
 			pgdat->zonerefs_nofallback[pgdat->nr_zonerefs_nofallback++] = &pgdat->node_zones[z];
+	for (int highest = 0; highest < MAX_NR_ZONES; highest++) {
+		pgdat->first_zone[highest] = NULL;
+		for (int i = 0; i < pgdat->nr_zonerefs && !pgdat->first_zone[highest]; i++)
+			if ((int)pgdat->zonerefs[i]->zid <= highest)
+				pgdat->first_zone[highest] = pgdat->zonerefs[i];
+	}
 }
 
 static void build_all_zonelists(struct buddy_system *sys)

@@ -851,18 +851,23 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
  * the request another way -- the zone below high, the pcp lock busy, the
  * list empty and needing a refill -- it returns NULL having changed nothing,
  * and the caller runs the general path as if this had not been tried. */
-static inline struct page *alloc_pages_fast(struct buddy_system *sys, gfp_t gfp, unsigned int order,
-					    const struct alloc_context *ac)
+static inline __attribute__((always_inline)) struct page *
+alloc_pages_fast(struct buddy_system *sys, gfp_t gfp, unsigned int order, struct zone *zone, int highest_zoneidx,
+		 int mt, int cpu)
 {
-	if (!pcp_allowed_order(sys, order) || ac->preferred < 0)
+	/* ALLOC_NOFRAGMENT is left out: only a refill from the zone looks at
+	 * it, and this path never refills. */
+	unsigned int alloc_flags = buddy_gfp_fast_alloc_flags(gfp);
+	if (mt != MIGRATE_MOVABLE)
+		alloc_flags &= ~ALLOC_CMA;
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed))
 		return NULL;
-	struct zone *zone = ac->zonerefs[ac->preferred];
-	unsigned int alloc_flags = cma_alloc_flags(ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp)) |
-				   alloc_flags_nofragment(sys, zone, gfp);
-	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed) ||
-	    !zone_watermark_fast(zone, order, wmark_pages(zone, WMARK_HIGH), ac->highest_zoneidx, alloc_flags, gfp))
+	unsigned long mark = wmark_pages(zone, WMARK_HIGH);
+	if (!(order == 0 && zone_watermark_order0_clear(zone, zone_page_state(zone, NR_FREE_PAGES), mark,
+							 highest_zoneidx, alloc_flags)) &&
+	    !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp))
 		return NULL;
-	struct page *page = rmqueue_pcplist_fast(zone, ac->cpu, order, ac->migratetype);
+	struct page *page = rmqueue_pcplist_fast(zone, cpu, order, mt);
 	if (!page)
 		return NULL;
 	/* The rest of rmqueue(); the fast flags never hold ALLOC_HIGHATOMIC,
@@ -876,15 +881,15 @@ static const enum buddy_vm_event pgalloc_event[MAX_NR_ZONES] = {
 	PGALLOC_DMA, PGALLOC_DMA32, PGALLOC_NORMAL, PGALLOC_MOVABLE,
 };
 
-struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
-					int preferred_nid, uint64_t nodemask)
+/* Out of line so that the fast path's frame stays small. */
+static __attribute__((noinline)) struct page *alloc_pages_general(struct buddy_system *sys, gfp_t gfp,
+								  unsigned int order, int preferred_nid,
+								  uint64_t nodemask)
 {
 	struct alloc_context ac;
 	const char *invalid;
 	struct page *page;
 
-	if (!sys)
-		return NULL;
 	invalid = prepare_alloc_pages(sys, gfp, order, preferred_nid, nodemask, &ac);
 	if (invalid) {
 		/* The kernel warns even under __GFP_NOWARN for a bad zone
@@ -903,7 +908,10 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		return NULL;
 	}
 	for (;;) {
-		page = alloc_pages_fast(sys, gfp, order, &ac);
+		page = NULL;
+		if (ac.preferred >= 0 && pcp_allowed_order(sys, order))
+			page = alloc_pages_fast(sys, gfp, order, ac.zonerefs[ac.preferred], ac.highest_zoneidx,
+						ac.migratetype, ac.cpu);
 		if (!page) {
 			unsigned int alloc_flags =
 				cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
@@ -926,6 +934,40 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		return NULL;
 	}
 	count_vm_events_cpu(sys, ac.cpu, pgalloc_event[page->zid], 1UL << order);
+	return page;
+}
+
+struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					int preferred_nid, uint64_t nodemask)
+{
+	enum zone_type highest;
+
+	if (!sys)
+		return NULL;
+	/* What prepare_alloc_pages() and the checks before the first attempt
+	 * come to for a plain request: a pcp order, a valid GFP without
+	 * __GFP_THISNODE, no node mask, fault injection off and no backing
+	 * memory to check or clear.  Anything else, bad requests included,
+	 * goes the general way, which also reports them. */
+	int mt = buddy_gfp_migratetype(gfp);
+	if (__builtin_expect(order > PAGE_ALLOC_COSTLY_ORDER || order > sys->max_order ||
+				     (gfp & (~__GFP_BITS_MASK | __GFP_THISNODE)) || nodemask || mt < 0 ||
+				     buddy_gfp_zone(gfp, &highest) || sys->backing || fault_inject_on(sys->fault),
+			     0))
+		return alloc_pages_general(sys, gfp, order, preferred_nid, nodemask);
+	int cpu = buddy_cpu_of_thread(sys);
+	int nid = preferred_nid < 0 ? sys->topo.cpu_to_node[cpu] : preferred_nid;
+	struct zone *zone = nid < sys->nr_nodes ? sys->nodes[nid]->first_zone[highest] : NULL;
+	if (sys->page_group_by_mobility_disabled)
+		mt = MIGRATE_UNMOVABLE;
+	struct page *page = zone ? alloc_pages_fast(sys, gfp, order, zone, (int)highest, mt, cpu) : NULL;
+	if (__builtin_expect(!page, 0))
+		return alloc_pages_general(sys, gfp, order, preferred_nid, nodemask);
+	/* All that prep_new_page_contents() does without backing memory, and
+	 * it cannot fail then: no loop back as in alloc_pages_general(). */
+	if ((gfp & __GFP_COMP) && order)
+		prep_compound_page(page, order);
+	count_vm_events_cpu(sys, cpu, pgalloc_event[zone->zid], 1UL << order);
 	return page;
 }
 

@@ -206,21 +206,6 @@ static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, 
 		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
 }
 
-static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct page *page, int pindex)
-{
-	unsigned int order = page->order;
-
-	/* PG_pcp is cleared by the next owner of the block: page_set_allocated
-	 * for an allocation, free_pcppages_bulk before the buddy lists. */
-	list_del(&page->lru);
-	atomic_store_explicit(&page->pcp_cpu, PCP_CPU_NONE, memory_order_relaxed);
-	pcp->list_pages[pindex] -= 1 << order;
-	pcp->count -= 1 << order;
-	mod_pcp_zone_state(pcp, NR_ZONE_PCP, -(1L << order));
-	if (zone->sys->track_touched)
-		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
-}
-
 /* Fold this CPU's counter parts into the zone's counters (the kernel's
  * refresh_cpu_vm_stats), at the refills and drains that take the zone lock
  * anyway.  pcp->lock and zone->lock held: the zone parts of these counters
@@ -317,29 +302,6 @@ struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int
 	struct page *page = __rmqueue_pcplist(zone, pcp, cpu, order, mt, alloc_flags);
 	if (page)
 		pcp_page_set_allocated(pcp, page, order, mt);
-	pcp_spin_unlock(&pcp->lock);
-	return page;
-}
-
-/* rmqueue_pcplist() when it needs no refill: NULL, with nothing changed,
- * when the lock is busy or the list is empty, so that the caller can take
- * the general path as if this had not been tried. */
-struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt)
-{
-	struct per_cpu_pages *pcp = &zone->pcp[cpu];
-	int pindex = order_to_pindex(zone->sys, mt, order);
-	struct list_head *list = &pcp->lists[pindex];
-
-	if (!pcp_spin_trylock(&pcp->lock))
-		return NULL;
-	if (list_empty(list)) {
-		pcp_spin_unlock(&pcp->lock);
-		return NULL;
-	}
-	pcp->free_count >>= 1;
-	struct page *page = container_of(list->next, struct page, lru);
-	pcp_list_del(zone, pcp, page, pindex);
-	pcp_page_set_allocated(pcp, page, order, mt);
 	pcp_spin_unlock(&pcp->lock);
 	return page;
 }
