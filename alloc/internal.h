@@ -572,7 +572,7 @@ struct cpu_binding {
 	int cpu;
 };
 extern _Thread_local struct cpu_binding thread_bindings[BINDINGS_PER_THREAD];
-static inline int buddy_cpu_of_thread(const struct buddy_system *sys)
+static inline __attribute__((always_inline)) int buddy_cpu_of_thread(const struct buddy_system *sys)
 {
 	for (int i = 0; i < BINDINGS_PER_THREAD; i++) {
 		if (thread_bindings[i].sys == sys) {
@@ -782,10 +782,122 @@ static inline __attribute__((always_inline)) struct page *rmqueue_pcplist_fast(s
 	pcp_spin_unlock(&pcp->lock);
 	return page;
 }
-/* true if the page went to the pcp; false if the caller must free to the zone */
 size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
 			    struct page **out);
-bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int order);
+/* CONFIG_PCP_BATCH_SCALE_MAX */
+#define PCP_BATCH_SCALE_MAX 5
+/* Puts a block on a pcp list, pcp->lock held.  Inline with the rest of the
+ * free path's pcp step, so that buddy_free_pages() makes no call for it. */
+static inline void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
+				unsigned int order, int mt, bool tail)
+{
+	int pindex = order_to_pindex(zone->sys, mt, order);
+
+	if (tail)
+		list_add_tail(&page->lru, &pcp->lists[pindex]);
+	else
+		list_add(&page->lru, &pcp->lists[pindex]);
+	/* The free path sets PG_pcp in the step that ends the allocation; a
+	 * refill from the zone sets it here, with the zone lock held as well:
+	 * nobody else may write the flags of a free block meanwhile. */
+	if (!(page_flags(page) & PAGE_FLAG(PG_pcp)))
+		page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_pcp));
+	set_page_order(page, order);
+	page->pcp_mt = (uint8_t)mt;
+	atomic_store_explicit(&page->pcp_cpu, (uint16_t)cpu, memory_order_relaxed);
+	pcp->list_pages[pindex] += 1 << order;
+	pcp->count += 1 << order;
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, 1L << order);
+	if (zone->sys->track_touched)
+		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
+}
+static inline int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, bool free_high)
+{
+	int high_min = pcp->high_min, high_max = pcp->high_max;
+	int high = pcp->high < high_min ? high_min : pcp->high > high_max ? high_max : pcp->high;
+
+	pcp->high = high;
+	if (!high)
+		return 0;
+	if (free_high) {
+		int lowered = high - (batch << PCP_BATCH_SCALE_MAX);
+		pcp->high = lowered > high_min ? lowered : high_min;
+		return 0;
+	}
+	if (high_min == high_max)
+		return high;
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed)) {
+		int free_count = pcp->free_count > batch ? pcp->free_count : batch;
+		int lowered = high - free_count;
+		pcp->high = lowered > high_min ? lowered : high_min;
+		high = pcp->count > high_min ? pcp->count : high_min;
+	} else if (pcp->count >= high) {
+		int need_high = pcp->free_count + batch;
+		if (pcp->high < need_high)
+			pcp->high = need_high < high_min ? high_min : need_high > high_max ? high_max : need_high;
+	}
+	return high;
+}
+void free_unref_page_drain(struct zone *zone, struct per_cpu_pages *pcp, int pindex, int batch, int high,
+			   bool free_high);
+
+#define PCPF_PREV_FREE_HIGH_ORDER 0x1
+#define PCPF_FREE_HIGH_BATCH 0x2
+
+static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
+					  int mt, unsigned int order)
+{
+	int batch = pcp->batch;
+	bool free_high = false;
+
+	/* A free shortens the next refill. */
+	pcp->alloc_factor >>= 1;
+	pcp_page_clear_allocated_set(pcp, page, order, PAGE_FLAG(PG_pcp));
+	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	/* Many high-order frees without allocations in between: such pages
+	 * fragment memory if they linger, so drain them eagerly. */
+	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
+		free_high = pcp->free_count >= batch + pcp->high_min / 2 && (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
+		pcp->free_count += 1 << order;
+	int high = nr_pcp_high(pcp, zone, batch, free_high);
+	if (pcp->count >= high)
+		free_unref_page_drain(zone, pcp, pindex, batch, high, free_high);
+}
+
+/* true if the page went to the pcp; false, with nothing changed, if the
+ * caller must free to the zone. */
+static inline __attribute__((always_inline)) bool free_unref_page(struct zone *zone, int cpu, struct page *page,
+								  unsigned int order)
+{
+	struct buddy_system *sys = zone->sys;
+	uint64_t pfn = page_to_pfn(sys, page);
+	int mt = get_pfnblock_migratetype(sys, pfn);
+
+	/* Isolated blocks must not hide on a pcp; HIGHATOMIC and CMA ride
+	 * the movable list. */
+	if (mt >= MIGRATE_PCPTYPES) {
+		if (is_migrate_isolate(mt))
+			return false;
+		mt = MIGRATE_MOVABLE;
+	}
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+#ifdef BUDDY_BUG_PCP_UNLOCKED
+	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
+#else
+	if (!pcp_spin_trylock(&pcp->lock))
+		return false;
+	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
+	pcp_spin_unlock(&pcp->lock);
+#endif
+	return true;
+}
 void drain_zone_pages(struct zone *zone, int cpu);
 int pcp_init_zone(struct zone *zone); /* 0 or -ENOMEM */
 void zone_pcp_update(struct zone *zone);
