@@ -489,6 +489,14 @@ struct buddy_slowpath {
 };
 
 /* ---- the instance ---- */
+#define GFP_FAST_INDEX_MASK (GFP_ZONEMASK | GFP_MOVABLE_MASK)
+#define GFP_FAST_VALID 0x80u
+#define GFP_FAST_ZONE_MASK 0x3u
+#define GFP_FAST_MT_SHIFT 2
+#define GFP_FAST_MT_MASK 0x3u
+_Static_assert(MAX_NR_ZONES - 1 <= GFP_FAST_ZONE_MASK && MIGRATE_PCPTYPES - 1 <= GFP_FAST_MT_MASK,
+	       "a gfp_fast entry holds a zone index and a pcp migratetype");
+
 #define BUDDY_LOG_LINES 256
 #define BUDDY_LOG_LINE 256
 
@@ -517,6 +525,13 @@ struct buddy_system {
 	int watermark_boost_factor;
 	int lowmem_reserve_ratio[MAX_NR_ZONES];
 	bool page_group_by_mobility_disabled;
+	/* What the allocation fast path needs of a GFP mask's zone and
+	 * mobility bits, indexed by them: 0 when buddy_gfp_zone() or
+	 * buddy_gfp_migratetype() refuses them, else GFP_FAST_VALID, the
+	 * highest zone and the migratetype as page_group_by_mobility_disabled
+	 * leaves it.  Both functions are pure and the grouping is settled at
+	 * creation, so the table never goes stale. */
+	uint8_t gfp_fast[GFP_FAST_INDEX_MASK + 1];
 	bool pcp_bias;  /* pcp locks may have owners (pcp_bias_register) */
 	pthread_mutex_t tunables_lock; /* pcp_batch_high_lock + sysctl writers */
 	/* vm events per simulated CPU, like the kernel's vm_event_states:

@@ -366,6 +366,20 @@ static void set_mobility_grouping(struct buddy_system *sys)
 		sys->opts.no_mobility_grouping || vm_total_pages < sys->pageblock_nr_pages * MIGRATE_TYPES;
 }
 
+static void build_gfp_fast(struct buddy_system *sys)
+{
+	for (gfp_t bits = 0; bits <= GFP_FAST_INDEX_MASK; bits++) {
+		enum zone_type highest;
+		int mt = buddy_gfp_migratetype(bits);
+		sys->gfp_fast[bits] = 0;
+		if ((bits & ~GFP_FAST_INDEX_MASK) || mt < 0 || buddy_gfp_zone(bits, &highest))
+			continue;
+		if (sys->page_group_by_mobility_disabled)
+			mt = MIGRATE_UNMOVABLE;
+		sys->gfp_fast[bits] = (uint8_t)(GFP_FAST_VALID | (unsigned)mt << GFP_FAST_MT_SHIFT | (unsigned)highest);
+	}
+}
+
 struct buddy_system *buddy_system_create(const struct buddy_topology *topo, const struct buddy_options *user_opts,
 					 struct buddy_error *err)
 {
@@ -503,6 +517,7 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 	setup_per_zone_wmarks(sys);
 	setup_per_zone_lowmem_reserve(sys);
 	set_mobility_grouping(sys);
+	build_gfp_fast(sys);
 
 	for (int nid = 0; nid < sys->nr_nodes; nid++)
 		for (int z = 0; z < MAX_NR_ZONES; z++)

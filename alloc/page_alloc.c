@@ -939,8 +939,6 @@ static __attribute__((noinline)) struct page *alloc_pages_general(struct buddy_s
 struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
 					int preferred_nid, uint64_t nodemask)
 {
-	enum zone_type highest;
-
 	if (!sys)
 		return NULL;
 	/* What prepare_alloc_pages() and the checks before the first attempt
@@ -948,18 +946,18 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 	 * __GFP_THISNODE, no node mask, fault injection off and no backing
 	 * memory to check or clear.  Anything else, bad requests included,
 	 * goes the general way, which also reports them. */
-	int mt = buddy_gfp_migratetype(gfp);
+	unsigned int facts = sys->gfp_fast[gfp & GFP_FAST_INDEX_MASK];
 	if (__builtin_expect(order > PAGE_ALLOC_COSTLY_ORDER || order > sys->max_order ||
-				     (gfp & (~__GFP_BITS_MASK | __GFP_THISNODE)) || nodemask || mt < 0 ||
-				     buddy_gfp_zone(gfp, &highest) || sys->backing || fault_inject_on(sys->fault),
+				     (gfp & (~__GFP_BITS_MASK | __GFP_THISNODE)) || nodemask ||
+				     !(facts & GFP_FAST_VALID) || sys->backing || fault_inject_on(sys->fault),
 			     0))
 		return alloc_pages_general(sys, gfp, order, preferred_nid, nodemask);
+	int highest = (int)(facts & GFP_FAST_ZONE_MASK);
 	int cpu = buddy_cpu_of_thread(sys);
 	int nid = preferred_nid < 0 ? sys->topo.cpu_to_node[cpu] : preferred_nid;
 	struct zone *zone = nid < sys->nr_nodes ? sys->nodes[nid]->first_zone[highest] : NULL;
-	if (sys->page_group_by_mobility_disabled)
-		mt = MIGRATE_UNMOVABLE;
-	struct page *page = zone ? alloc_pages_fast(gfp, order, zone, (int)highest, mt, cpu) : NULL;
+	int mt = (int)((facts >> GFP_FAST_MT_SHIFT) & GFP_FAST_MT_MASK);
+	struct page *page = zone ? alloc_pages_fast(gfp, order, zone, highest, mt, cpu) : NULL;
 	if (__builtin_expect(!page, 0))
 		return alloc_pages_general(sys, gfp, order, preferred_nid, nodemask);
 	/* All that prep_new_page_contents() does without backing memory, and
