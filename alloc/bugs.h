@@ -50,7 +50,7 @@
 	    "free_pages_prepare() takes a block still on a pcp list for an allocated one and lets a zero refcount pass, so a second free of a recently freed page goes unnoticed and links it into a pcp list twice") \
 	BUG(pcp_bulk_count, "alloc/pcp.c", "pcp", "libfuzzer,afl,stress", "pcp-churn", "asan",                     \
 	    "free_pcppages_bulk() takes one page off pcp->count per block instead of 2^order, so the count drifts up whenever a high-order pcp block goes back to the zone") \
-	BUG(pcp_unlocked, "alloc/pcp.c", "pcp", "stress", "pcp-churn", "tsan",                                     \
+	BUG(pcp_unlocked, "alloc/internal.h", "pcp", "stress", "pcp-churn", "tsan",                                \
 	    "free_unref_page() puts the block on the pcp list without taking pcp->lock, racing a drain or an allocation from another thread on the same pcp") \
 	BUG(claim_leftover, "alloc/pageblock.c", "migratetype fallback", "libfuzzer,afl,stress", "fragmenter", "asan", \
 	    "try_to_claim_block() retypes the claimed pageblock but leaves its free pages on the old type's free lists") \

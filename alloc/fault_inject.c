@@ -30,13 +30,6 @@ struct fault_config {
 	struct fault_config *retired_next;
 };
 
-struct buddy_fault_state {
-	_Atomic(struct fault_config *) cfg; /* NULL: injection off */
-	pthread_mutex_t lock;               /* writers only */
-	struct fault_config *retired;       /* every snapshot ever published */
-	uint64_t injected_before;           /* totals of snapshots replaced */
-};
-
 static const char *const site_names[NR_FAULT_SITES] = {
 	[FAULT_SITE_ALLOC_PAGE] = "alloc_page",
 	[FAULT_SITE_COMPACTION_TARGET] = "compaction_target",

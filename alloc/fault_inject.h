@@ -16,12 +16,29 @@
 #ifndef BUDDY_FAULT_INJECT_H
 #define BUDDY_FAULT_INJECT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "buddy/buddy.h"
 
-struct buddy_fault_state;
+struct fault_config;
+
+/* Here rather than in fault_inject.c so that the allocation fast path can
+ * see that injection is off without a call. */
+struct buddy_fault_state {
+	_Atomic(struct fault_config *) cfg; /* NULL: injection off */
+	pthread_mutex_t lock;               /* writers only */
+	struct fault_config *retired;       /* every snapshot ever published */
+	uint64_t injected_before;           /* totals of snapshots replaced */
+};
+
+/* false: no configuration is published, so every hook would say no. */
+static inline bool fault_inject_on(struct buddy_fault_state *st)
+{
+	return st && atomic_load_explicit(&st->cfg, memory_order_acquire);
+}
 
 enum buddy_fault_site {
 	FAULT_SITE_ALLOC_PAGE,        /* should_fail_alloc_page(): fail_page_alloc */

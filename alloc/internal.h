@@ -287,6 +287,10 @@ struct pglist_data {
 	struct zone *zonerefs[MAX_ZONELIST];
 	int nr_zonerefs_nofallback;            /* ZONELIST_NOFALLBACK (__GFP_THISNODE) */
 	struct zone *zonerefs_nofallback[MAX_NR_ZONES];
+	/* first_zones_zonelist() of the fallback list for each highest zone
+	 * index and no node mask, or NULL: the allocation fast path's zone.
+	 * The lists are built once, at creation, so this never goes stale. */
+	struct zone *first_zone[MAX_NR_ZONES];
 	uint64_t node_start_pfn, node_spanned_pages;
 	_Atomic uint64_t node_present_pages;   /* changed by memory hotplug */
 	int nr_cpus;
@@ -337,6 +341,14 @@ struct buddy_slowpath {
 };
 
 /* ---- the instance ---- */
+#define GFP_FAST_INDEX_MASK (GFP_ZONEMASK | GFP_MOVABLE_MASK)
+#define GFP_FAST_VALID 0x80u
+#define GFP_FAST_ZONE_MASK 0x3u
+#define GFP_FAST_MT_SHIFT 2
+#define GFP_FAST_MT_MASK 0x3u
+_Static_assert(MAX_NR_ZONES - 1 <= GFP_FAST_ZONE_MASK && MIGRATE_PCPTYPES - 1 <= GFP_FAST_MT_MASK,
+	       "a gfp_fast entry holds a zone index and a pcp migratetype");
+
 #define BUDDY_LOG_LINES 256
 #define BUDDY_LOG_LINE 256
 
@@ -365,6 +377,13 @@ struct buddy_system {
 	int watermark_boost_factor;
 	int lowmem_reserve_ratio[MAX_NR_ZONES];
 	bool page_group_by_mobility_disabled;
+	/* What the allocation fast path needs of a GFP mask's zone and
+	 * mobility bits, indexed by them: 0 when buddy_gfp_zone() or
+	 * buddy_gfp_migratetype() refuses them, else GFP_FAST_VALID, the
+	 * highest zone and the migratetype as page_group_by_mobility_disabled
+	 * leaves it.  Both functions are pure and the grouping is settled at
+	 * creation, so the table never goes stale. */
+	uint8_t gfp_fast[GFP_FAST_INDEX_MASK + 1];
 	bool spin_bias; /* zone and pcp locks may get owners (spin_bias_register) */
 	pthread_mutex_t tunables_lock; /* pcp_batch_high_lock + sysctl writers */
 	/* vm events per simulated CPU, like the kernel's vm_event_states:
@@ -420,7 +439,7 @@ struct cpu_binding {
 	int cpu;
 };
 extern _Thread_local struct cpu_binding thread_bindings[BINDINGS_PER_THREAD];
-static inline int buddy_cpu_of_thread(const struct buddy_system *sys)
+static inline __attribute__((always_inline)) int buddy_cpu_of_thread(const struct buddy_system *sys)
 {
 	for (int i = 0; i < BINDINGS_PER_THREAD; i++) {
 		if (thread_bindings[i].sys == sys) {
@@ -591,11 +610,161 @@ static inline int order_to_pindex(const struct buddy_system *sys, int mt, unsign
 }
 unsigned int pindex_to_order(const struct buddy_system *sys, int pindex);
 struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int mt, unsigned int alloc_flags);
-struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt);
-/* true if the page went to the pcp; false if the caller must free to the zone */
+/* Takes a block off a pcp list, pcp->lock held.  Inline, as is
+ * rmqueue_pcplist_fast(), for the allocation fast path. */
+static inline void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct page *page, int pindex)
+{
+	unsigned int order = page->order;
+
+	/* PG_pcp is cleared by the next owner of the block: page_set_allocated
+	 * for an allocation, free_pcppages_bulk before the buddy lists. */
+	list_del(&page->lru);
+	atomic_store_explicit(&page->pcp_cpu, PCP_CPU_NONE, memory_order_relaxed);
+	pcp->list_pages[pindex] -= 1 << order;
+	pcp->count -= 1 << order;
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, -(1L << order));
+	if (zone->sys->track_touched)
+		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
+}
+/* rmqueue_pcplist() when it needs no refill: NULL, with nothing changed,
+ * when the lock is busy or the list is empty, so that the caller can take
+ * the general path as if this had not been tried. */
+static inline __attribute__((always_inline)) struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu,
+										 unsigned int order, int mt)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	struct list_head *list = &pcp->lists[pindex];
+
+	if (!spin_trylock(&pcp->lock))
+		return NULL;
+	if (list_empty(list)) {
+		spin_unlock(&pcp->lock);
+		return NULL;
+	}
+	pcp->free_count >>= 1;
+	struct page *page = container_of(list->next, struct page, lru);
+	pcp_list_del(zone, pcp, page, pindex);
+	pcp_page_set_allocated(pcp, page, order, mt);
+	spin_unlock(&pcp->lock);
+	return page;
+}
 size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
 			    struct page **out);
-bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int order);
+/* CONFIG_PCP_BATCH_SCALE_MAX */
+#define PCP_BATCH_SCALE_MAX 5
+/* Puts a block on a pcp list, pcp->lock held.  Inline with the rest of the
+ * free path's pcp step, so that buddy_free_pages() makes no call for it. */
+static inline void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
+				unsigned int order, int mt, bool tail)
+{
+	int pindex = order_to_pindex(zone->sys, mt, order);
+
+	if (tail)
+		list_add_tail(&page->lru, &pcp->lists[pindex]);
+	else
+		list_add(&page->lru, &pcp->lists[pindex]);
+	/* The free path sets PG_pcp in the step that ends the allocation; a
+	 * refill from the zone sets it here, with the zone lock held as well:
+	 * nobody else may write the flags of a free block meanwhile. */
+	if (!(page_flags(page) & PAGE_FLAG(PG_pcp)))
+		page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_pcp));
+	set_page_order(page, order);
+	page->pcp_mt = (uint8_t)mt;
+	atomic_store_explicit(&page->pcp_cpu, (uint16_t)cpu, memory_order_relaxed);
+	pcp->list_pages[pindex] += 1 << order;
+	pcp->count += 1 << order;
+	mod_pcp_zone_state(pcp, NR_ZONE_PCP, 1L << order);
+	if (zone->sys->track_touched)
+		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
+}
+static inline int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, bool free_high)
+{
+	int high_min = pcp->high_min, high_max = pcp->high_max;
+	int high = pcp->high < high_min ? high_min : pcp->high > high_max ? high_max : pcp->high;
+
+	pcp->high = high;
+	if (!high)
+		return 0;
+	if (free_high) {
+		int lowered = high - (batch << PCP_BATCH_SCALE_MAX);
+		pcp->high = lowered > high_min ? lowered : high_min;
+		return 0;
+	}
+	if (high_min == high_max)
+		return high;
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed)) {
+		int free_count = pcp->free_count > batch ? pcp->free_count : batch;
+		int lowered = high - free_count;
+		pcp->high = lowered > high_min ? lowered : high_min;
+		high = pcp->count > high_min ? pcp->count : high_min;
+	} else if (pcp->count >= high) {
+		int need_high = pcp->free_count + batch;
+		if (pcp->high < need_high)
+			pcp->high = need_high < high_min ? high_min : need_high > high_max ? high_max : need_high;
+	}
+	return high;
+}
+void free_unref_page_drain(struct zone *zone, struct per_cpu_pages *pcp, int pindex, int batch, int high,
+			   bool free_high);
+
+#define PCPF_PREV_FREE_HIGH_ORDER 0x1
+#define PCPF_FREE_HIGH_BATCH 0x2
+
+static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
+					  int mt, unsigned int order)
+{
+	int batch = pcp->batch;
+	bool free_high = false;
+
+	/* A free shortens the next refill. */
+	pcp->alloc_factor >>= 1;
+	pcp_page_clear_allocated_set(pcp, page, order, PAGE_FLAG(PG_pcp));
+	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
+	int pindex = order_to_pindex(zone->sys, mt, order);
+	/* Many high-order frees without allocations in between: such pages
+	 * fragment memory if they linger, so drain them eagerly. */
+	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
+		free_high = pcp->free_count >= batch + pcp->high_min / 2 && (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
+		pcp->free_count += 1 << order;
+	int high = nr_pcp_high(pcp, zone, batch, free_high);
+	if (pcp->count >= high)
+		free_unref_page_drain(zone, pcp, pindex, batch, high, free_high);
+}
+
+/* true if the page went to the pcp; false, with nothing changed, if the
+ * caller must free to the zone. */
+static inline __attribute__((always_inline)) bool free_unref_page(struct zone *zone, int cpu, struct page *page,
+								  unsigned int order)
+{
+	struct buddy_system *sys = zone->sys;
+	uint64_t pfn = page_to_pfn(sys, page);
+	int mt = get_pfnblock_migratetype(sys, pfn);
+
+	/* Isolated blocks must not hide on a pcp; HIGHATOMIC and CMA ride
+	 * the movable list. */
+	if (mt >= MIGRATE_PCPTYPES) {
+		if (is_migrate_isolate(mt))
+			return false;
+		mt = MIGRATE_MOVABLE;
+	}
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+#ifdef BUDDY_BUG_PCP_UNLOCKED
+	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
+#else
+	if (!spin_trylock(&pcp->lock))
+		return false;
+	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
+	spin_unlock(&pcp->lock);
+#endif
+	return true;
+}
 void drain_zone_pages(struct zone *zone, int cpu);
 int pcp_init_zone(struct zone *zone); /* 0 or -ENOMEM */
 void zone_pcp_update(struct zone *zone);
@@ -609,6 +778,36 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 			 unsigned int alloc_flags, long free_pages);
 bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark, int highest_zoneidx,
 			 unsigned int alloc_flags, gfp_t gfp);
+/* Free pages this request may not count against the watermark. */
+static inline long zone_watermark_unusable_free(struct zone *z, unsigned int order, unsigned int alloc_flags)
+{
+	long unusable = (1L << order) - 1;
+
+	if (!(alloc_flags & ALLOC_RESERVES))
+		unusable += atomic_load_explicit(&z->nr_free_highatomic, memory_order_relaxed);
+	if (!(alloc_flags & ALLOC_CMA))
+		unusable += zone_page_state(z, NR_FREE_CMA_PAGES);
+	return unusable;
+}
+/* zone_watermark_fast()'s order-0 shortcut, inline so that the allocation
+ * fast path pays no call for the usual answer.  false only means that the
+ * full check must decide. */
+static inline bool zone_watermark_order0_clear(struct zone *z, long free_pages, unsigned long mark,
+					       int highest_zoneidx, unsigned int alloc_flags)
+{
+	long usable = free_pages;
+
+	if (!(alloc_flags & ALLOC_CMA))
+		usable -= zone_page_state(z, NR_FREE_CMA_PAGES);
+	long reserved = zone_watermark_unusable_free(z, 0, alloc_flags);
+	usable -= usable < reserved ? (usable > 0 ? usable : 0) : reserved;
+#ifdef BUDDY_BUG_WMARK_LOWMEM
+	(void)highest_zoneidx;
+	return usable > (long)mark;
+#else
+	return usable > (long)(mark + z->lowmem_reserve[highest_zoneidx]);
+#endif
+}
 bool boost_watermark(struct zone *zone);
 
 /* backing.c: real memory behind pfns */

@@ -151,6 +151,12 @@ static void build_zonelists(struct buddy_system *sys, int local, int *node_load)
 	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
 		if (populated_zone(&pgdat->node_zones[z]))
 			pgdat->zonerefs_nofallback[pgdat->nr_zonerefs_nofallback++] = &pgdat->node_zones[z];
+	for (int highest = 0; highest < MAX_NR_ZONES; highest++) {
+		pgdat->first_zone[highest] = NULL;
+		for (int i = 0; i < pgdat->nr_zonerefs && !pgdat->first_zone[highest]; i++)
+			if ((int)pgdat->zonerefs[i]->zid <= highest)
+				pgdat->first_zone[highest] = pgdat->zonerefs[i];
+	}
 }
 
 static void build_all_zonelists(struct buddy_system *sys)
@@ -360,6 +366,20 @@ static void set_mobility_grouping(struct buddy_system *sys)
 		sys->opts.no_mobility_grouping || vm_total_pages < sys->pageblock_nr_pages * MIGRATE_TYPES;
 }
 
+static void build_gfp_fast(struct buddy_system *sys)
+{
+	for (gfp_t bits = 0; bits <= GFP_FAST_INDEX_MASK; bits++) {
+		enum zone_type highest;
+		int mt = buddy_gfp_migratetype(bits);
+		sys->gfp_fast[bits] = 0;
+		if ((bits & ~GFP_FAST_INDEX_MASK) || mt < 0 || buddy_gfp_zone(bits, &highest))
+			continue;
+		if (sys->page_group_by_mobility_disabled)
+			mt = MIGRATE_UNMOVABLE;
+		sys->gfp_fast[bits] = (uint8_t)(GFP_FAST_VALID | (unsigned)mt << GFP_FAST_MT_SHIFT | (unsigned)highest);
+	}
+}
+
 struct buddy_system *buddy_system_create(const struct buddy_topology *topo, const struct buddy_options *user_opts,
 					 struct buddy_error *err)
 {
@@ -498,6 +518,7 @@ struct buddy_system *buddy_system_create(const struct buddy_topology *topo, cons
 	setup_per_zone_wmarks(sys);
 	setup_per_zone_lowmem_reserve(sys);
 	set_mobility_grouping(sys);
+	build_gfp_fast(sys);
 
 	for (int nid = 0; nid < sys->nr_nodes; nid++)
 		for (int z = 0; z < MAX_NR_ZONES; z++)

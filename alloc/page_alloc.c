@@ -851,18 +851,22 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
  * the request another way -- the zone below high, the pcp lock busy, the
  * list empty and needing a refill -- it returns NULL having changed nothing,
  * and the caller runs the general path as if this had not been tried. */
-static inline struct page *alloc_pages_fast(struct buddy_system *sys, gfp_t gfp, unsigned int order,
-					    const struct alloc_context *ac)
+static inline __attribute__((always_inline)) struct page *
+alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_zoneidx, int mt, int cpu)
 {
-	if (!pcp_allowed_order(sys, order) || ac->preferred < 0)
+	/* ALLOC_NOFRAGMENT is left out: only a refill from the zone looks at
+	 * it, and this path never refills. */
+	unsigned int alloc_flags = buddy_gfp_fast_alloc_flags(gfp);
+	if (mt != MIGRATE_MOVABLE)
+		alloc_flags &= ~ALLOC_CMA;
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed))
 		return NULL;
-	struct zone *zone = ac->zonerefs[ac->preferred];
-	unsigned int alloc_flags = cma_alloc_flags(ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp)) |
-				   alloc_flags_nofragment(sys, zone, gfp);
-	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed) ||
-	    !zone_watermark_fast(zone, order, wmark_pages(zone, WMARK_HIGH), ac->highest_zoneidx, alloc_flags, gfp))
+	unsigned long mark = wmark_pages(zone, WMARK_HIGH);
+	if (!(order == 0 && zone_watermark_order0_clear(zone, zone_page_state(zone, NR_FREE_PAGES), mark,
+							 highest_zoneidx, alloc_flags)) &&
+	    !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp))
 		return NULL;
-	struct page *page = rmqueue_pcplist_fast(zone, ac->cpu, order, ac->migratetype);
+	struct page *page = rmqueue_pcplist_fast(zone, cpu, order, mt);
 	if (!page)
 		return NULL;
 	/* The rest of rmqueue(); the fast flags never hold ALLOC_HIGHATOMIC,
@@ -876,15 +880,15 @@ static const enum buddy_vm_event pgalloc_event[MAX_NR_ZONES] = {
 	PGALLOC_DMA, PGALLOC_DMA32, PGALLOC_NORMAL, PGALLOC_MOVABLE,
 };
 
-struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
-					int preferred_nid, uint64_t nodemask)
+/* Out of line so that the fast path's frame stays small. */
+static __attribute__((noinline)) struct page *alloc_pages_general(struct buddy_system *sys, gfp_t gfp,
+								  unsigned int order, int preferred_nid,
+								  uint64_t nodemask)
 {
 	struct alloc_context ac;
 	const char *invalid;
 	struct page *page;
 
-	if (!sys)
-		return NULL;
 	invalid = prepare_alloc_pages(sys, gfp, order, preferred_nid, nodemask, &ac);
 	if (invalid) {
 		/* The kernel warns even under __GFP_NOWARN for a bad zone
@@ -903,7 +907,10 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		return NULL;
 	}
 	for (;;) {
-		page = alloc_pages_fast(sys, gfp, order, &ac);
+		page = NULL;
+		if (ac.preferred >= 0 && pcp_allowed_order(sys, order))
+			page = alloc_pages_fast(gfp, order, ac.zonerefs[ac.preferred], ac.highest_zoneidx,
+						ac.migratetype, ac.cpu);
 		if (!page) {
 			unsigned int alloc_flags =
 				cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
@@ -926,6 +933,38 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		return NULL;
 	}
 	count_vm_events_cpu(sys, ac.cpu, pgalloc_event[page->zid], 1UL << order);
+	return page;
+}
+
+struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					int preferred_nid, uint64_t nodemask)
+{
+	if (!sys)
+		return NULL;
+	/* What prepare_alloc_pages() and the checks before the first attempt
+	 * come to for a plain request: a pcp order, a valid GFP without
+	 * __GFP_THISNODE, no node mask, fault injection off and no backing
+	 * memory to check or clear.  Anything else, bad requests included,
+	 * goes the general way, which also reports them. */
+	unsigned int facts = sys->gfp_fast[gfp & GFP_FAST_INDEX_MASK];
+	if (__builtin_expect(order > PAGE_ALLOC_COSTLY_ORDER || order > sys->max_order ||
+				     (gfp & (~__GFP_BITS_MASK | __GFP_THISNODE)) || nodemask ||
+				     !(facts & GFP_FAST_VALID) || sys->backing || fault_inject_on(sys->fault),
+			     0))
+		return alloc_pages_general(sys, gfp, order, preferred_nid, nodemask);
+	int highest = (int)(facts & GFP_FAST_ZONE_MASK);
+	int cpu = buddy_cpu_of_thread(sys);
+	int nid = preferred_nid < 0 ? sys->topo.cpu_to_node[cpu] : preferred_nid;
+	struct zone *zone = nid < sys->nr_nodes ? sys->nodes[nid]->first_zone[highest] : NULL;
+	int mt = (int)((facts >> GFP_FAST_MT_SHIFT) & GFP_FAST_MT_MASK);
+	struct page *page = zone ? alloc_pages_fast(gfp, order, zone, highest, mt, cpu) : NULL;
+	if (__builtin_expect(!page, 0))
+		return alloc_pages_general(sys, gfp, order, preferred_nid, nodemask);
+	/* All that prep_new_page_contents() does without backing memory, and
+	 * it cannot fail then: no loop back as in alloc_pages_general(). */
+	if ((gfp & __GFP_COMP) && order)
+		prep_compound_page(page, order);
+	count_vm_events_cpu(sys, cpu, pgalloc_event[zone->zid], 1UL << order);
 	return page;
 }
 
@@ -1004,6 +1043,18 @@ static bool valid_page_pointer(const struct buddy_system *sys, const struct page
 	return (p - base) % sizeof(struct page) == 0;
 }
 
+/* Claims the block with PG_freeing if its flags are still *f; else false
+ * with *f updated. */
+static inline bool free_pages_claim(struct page *page, uint32_t *f)
+{
+	/* Release too: when the free is deferred to an isolator, the owner's
+	 * last use of the block must come before its free. */
+	return atomic_compare_exchange_weak_explicit(&page->flags, f, *f | PAGE_FLAG(PG_freeing), memory_order_acq_rel,
+						     memory_order_relaxed);
+}
+
+static int free_pages_check_claimed(struct buddy_system *sys, struct page *page, unsigned int order, uint32_t f);
+
 /* free_pages_prepare(): the checks of a free.  Claims the block with
  * PG_freeing and returns 0; returns 1 when the block is isolated by a
  * migration or reclaim, which then finishes the free; on a bad page
@@ -1047,12 +1098,18 @@ static int free_pages_prepare(struct buddy_system *sys, struct page *page, unsig
 				quarantine_block(sys, page, page->order);
 			return -EINVAL;
 		}
-		/* Release too: when the free is deferred to an isolator, the
-		 * owner's last use of the block must come before its free. */
-		if (atomic_compare_exchange_weak_explicit(&page->flags, &f, f | PAGE_FLAG(PG_freeing),
-							  memory_order_acq_rel, memory_order_relaxed))
+		if (free_pages_claim(page, &f))
 			break;
 	}
+	return free_pages_check_claimed(sys, page, order, f);
+}
+
+/* The rest of free_pages_prepare() once the block is claimed; f is its
+ * flags before the claim. */
+static int free_pages_check_claimed(struct buddy_system *sys, struct page *page, unsigned int order, uint32_t f)
+{
+	char reason[128];
+
 	if (f & PAGE_FLAG(PG_isolated))
 		return 1;
 	/* The block is ours now. */
@@ -1109,6 +1166,28 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 	spin_unlock(&zone->lock);
 }
 
+/* free_claimed_block() for the usual block: a pcp order, no owner, not
+ * compound, no backing memory to poison, no poisoned page in use anywhere.
+ * false, having changed nothing, when one of those does not hold or the
+ * pcp step declines (lock busy, isolated pageblock): the caller then runs
+ * free_claimed_block() as if this had not been tried. */
+static inline __attribute__((always_inline)) bool free_claimed_block_fast(struct buddy_system *sys, struct page *page,
+									  unsigned int order)
+{
+	if (order > PAGE_ALLOC_COSTLY_ORDER || (page_flags(page) & (PAGE_FLAG(PG_lru) | PAGE_FLAG(PG_head))) ||
+	    page->mapping || sys->backing ||
+	    (sys->cma && atomic_load_explicit(&sys->cma->poisoned_in_use, memory_order_seq_cst) > 0))
+		return false;
+	int cpu = buddy_cpu_of_thread(sys);
+	if (!free_unref_page(page_zone(sys, page), cpu, page, order))
+		return false;
+	/* Counted after the pcp step, not before it as free_claimed_block()
+	 * does, so that giving up leaves nothing to undo; a free that
+	 * returned has counted either way. */
+	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
+	return true;
+}
+
 int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)
 {
 	if (!sys)
@@ -1122,9 +1201,22 @@ int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int o
 		report_bad_page(sys, page, "free with an order above MAX_PAGE_ORDER");
 		return -EINVAL;
 	}
-	int ret = free_pages_prepare(sys, page, order);
+	/* The usual block -- present, allocated, neither compound nor
+	 * isolated nor being freed, freed with its own order -- is claimed
+	 * here; any other goes through every check of free_pages_prepare(). */
+	const uint32_t look = PAGE_FLAG(PG_present) | PAGE_FLAG(PG_tail) | PAGE_FLAG(PG_allocated) |
+			      PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_isolated);
+	uint32_t f = page_flags(page);
+	int ret;
+	if (__builtin_expect((f & look) == (PAGE_FLAG(PG_present) | PAGE_FLAG(PG_allocated)) &&
+				     page_order(page) == order && free_pages_claim(page, &f),
+			     1))
+		ret = page->refcount == 1 ? 0 : free_pages_check_claimed(sys, page, order, f);
+	else
+		ret = free_pages_prepare(sys, page, order);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	free_claimed_block(sys, page, order);
+	if (!free_claimed_block_fast(sys, page, order))
+		free_claimed_block(sys, page, order);
 	return 0;
 }

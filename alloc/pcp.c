@@ -13,8 +13,6 @@
 #include "bugs.h"
 #include "internal.h"
 
-/* CONFIG_PCP_BATCH_SCALE_MAX */
-#define PCP_BATCH_SCALE_MAX 5
 /* MIN_PERCPU_PAGELIST_HIGH_FRACTION: high_max is managed/8 over the CPUs */
 #define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
 
@@ -123,46 +121,6 @@ void pcp_destroy_zone(struct zone *zone)
 	zone->pcp = NULL;
 }
 
-/* ---- list bookkeeping, pcp lock held ---- */
-static void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
-			 unsigned int order, int mt, bool tail)
-{
-	int pindex = order_to_pindex(zone->sys, mt, order);
-
-	if (tail)
-		list_add_tail(&page->lru, &pcp->lists[pindex]);
-	else
-		list_add(&page->lru, &pcp->lists[pindex]);
-	/* The free path sets PG_pcp in the step that ends the allocation; a
-	 * refill from the zone sets it here, with the zone lock held as well:
-	 * nobody else may write the flags of a free block meanwhile. */
-	if (!(page_flags(page) & PAGE_FLAG(PG_pcp)))
-		page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_pcp));
-	set_page_order(page, order);
-	page->pcp_mt = (uint8_t)mt;
-	atomic_store_explicit(&page->pcp_cpu, (uint16_t)cpu, memory_order_relaxed);
-	pcp->list_pages[pindex] += 1 << order;
-	pcp->count += 1 << order;
-	mod_pcp_zone_state(pcp, NR_ZONE_PCP, 1L << order);
-	if (zone->sys->track_touched)
-		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
-}
-
-static void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, struct page *page, int pindex)
-{
-	unsigned int order = page->order;
-
-	/* PG_pcp is cleared by the next owner of the block: page_set_allocated
-	 * for an allocation, free_pcppages_bulk before the buddy lists. */
-	list_del(&page->lru);
-	atomic_store_explicit(&page->pcp_cpu, PCP_CPU_NONE, memory_order_relaxed);
-	pcp->list_pages[pindex] -= 1 << order;
-	pcp->count -= 1 << order;
-	mod_pcp_zone_state(pcp, NR_ZONE_PCP, -(1L << order));
-	if (zone->sys->track_touched)
-		touch_log_add(&pcp->touched, page_to_pfn(zone->sys, page));
-}
-
 /* Fold this CPU's counter parts into the zone's counters (the kernel's
  * refresh_cpu_vm_stats), at the refills and drains that take the zone lock
  * anyway.  pcp->lock and zone->lock held: the zone parts of these counters
@@ -263,29 +221,6 @@ struct page *rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order, int
 	return page;
 }
 
-/* rmqueue_pcplist() when it needs no refill: NULL, with nothing changed,
- * when the lock is busy or the list is empty, so that the caller can take
- * the general path as if this had not been tried. */
-struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu, unsigned int order, int mt)
-{
-	struct per_cpu_pages *pcp = &zone->pcp[cpu];
-	int pindex = order_to_pindex(zone->sys, mt, order);
-	struct list_head *list = &pcp->lists[pindex];
-
-	if (!spin_trylock(&pcp->lock))
-		return NULL;
-	if (list_empty(list)) {
-		spin_unlock(&pcp->lock);
-		return NULL;
-	}
-	pcp->free_count >>= 1;
-	struct page *page = container_of(list->next, struct page, lru);
-	pcp_list_del(zone, pcp, page, pindex);
-	pcp_page_set_allocated(pcp, page, order, mt);
-	spin_unlock(&pcp->lock);
-	return page;
-}
-
 size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
 			    struct page **out)
 {
@@ -362,92 +297,16 @@ static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free
 	return n;
 }
 
-static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, bool free_high)
+/* The end of free_unref_page_commit() when the list reached high: out of
+ * line, as it takes the zone lock. */
+void free_unref_page_drain(struct zone *zone, struct per_cpu_pages *pcp, int pindex, int batch, int high,
+			   bool free_high)
 {
-	int high_min = pcp->high_min, high_max = pcp->high_max;
-	int high = pcp->high < high_min ? high_min : pcp->high > high_max ? high_max : pcp->high;
-
-	pcp->high = high;
-	if (!high)
-		return 0;
-	if (free_high) {
-		int lowered = high - (batch << PCP_BATCH_SCALE_MAX);
-		pcp->high = lowered > high_min ? lowered : high_min;
-		return 0;
-	}
-	if (high_min == high_max)
-		return high;
-	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed)) {
-		int free_count = pcp->free_count > batch ? pcp->free_count : batch;
-		int lowered = high - free_count;
-		pcp->high = lowered > high_min ? lowered : high_min;
-		high = pcp->count > high_min ? pcp->count : high_min;
-	} else if (pcp->count >= high) {
-		int need_high = pcp->free_count + batch;
-		if (pcp->high < need_high)
-			pcp->high = need_high < high_min ? high_min : need_high > high_max ? high_max : need_high;
-	}
-	return high;
-}
-
-#define PCPF_PREV_FREE_HIGH_ORDER 0x1
-#define PCPF_FREE_HIGH_BATCH 0x2
-
-static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
-				   int mt, unsigned int order)
-{
-	int batch = pcp->batch;
-	bool free_high = false;
-
-	/* A free shortens the next refill. */
-	pcp->alloc_factor >>= 1;
-	pcp_page_clear_allocated_set(pcp, page, order, PAGE_FLAG(PG_pcp));
-	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
-	int pindex = order_to_pindex(zone->sys, mt, order);
-	/* Many high-order frees without allocations in between: such pages
-	 * fragment memory if they linger, so drain them eagerly. */
-	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
-		free_high = pcp->free_count >= batch + pcp->high_min / 2 && (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
-			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
-		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
-	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
-		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
-	}
-	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
-		pcp->free_count += 1 << order;
-	int high = nr_pcp_high(pcp, zone, batch, free_high);
-	if (pcp->count >= high) {
-		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, pindex);
-		if (atomic_load_explicit(&zone->below_high, memory_order_relaxed) &&
-		    __zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH), ZONE_MOVABLE, 0,
-					zone_page_state(zone, NR_FREE_PAGES)))
-			atomic_store_explicit(&zone->below_high, false, memory_order_relaxed);
-	}
-}
-
-bool free_unref_page(struct zone *zone, int cpu, struct page *page, unsigned int order)
-{
-	struct buddy_system *sys = zone->sys;
-	uint64_t pfn = page_to_pfn(sys, page);
-	int mt = get_pfnblock_migratetype(sys, pfn);
-
-	/* Isolated blocks must not hide on a pcp; HIGHATOMIC and CMA ride
-	 * the movable list. */
-	if (mt >= MIGRATE_PCPTYPES) {
-		if (is_migrate_isolate(mt))
-			return false;
-		mt = MIGRATE_MOVABLE;
-	}
-	struct per_cpu_pages *pcp = &zone->pcp[cpu];
-#ifdef BUDDY_BUG_PCP_UNLOCKED
-	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
-#else
-	if (!spin_trylock(&pcp->lock))
-		return false;
-	free_unref_page_commit(zone, pcp, cpu, page, mt, order);
-	spin_unlock(&pcp->lock);
-#endif
-	return true;
+	free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, pindex);
+	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed) &&
+	    __zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH), ZONE_MOVABLE, 0,
+				zone_page_state(zone, NR_FREE_PAGES)))
+		atomic_store_explicit(&zone->below_high, false, memory_order_relaxed);
 }
 
 void drain_zone_pages(struct zone *zone, int cpu)

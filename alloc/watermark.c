@@ -122,18 +122,6 @@ void setup_per_zone_lowmem_reserve(struct buddy_system *sys)
 	}
 }
 
-/* Free pages this request may not count against the watermark. */
-static long zone_watermark_unusable_free(struct zone *z, unsigned int order, unsigned int alloc_flags)
-{
-	long unusable = (1L << order) - 1;
-
-	if (!(alloc_flags & ALLOC_RESERVES))
-		unusable += atomic_load_explicit(&z->nr_free_highatomic, memory_order_relaxed);
-	if (!(alloc_flags & ALLOC_CMA))
-		unusable += zone_page_state(z, NR_FREE_CMA_PAGES);
-	return unusable;
-}
-
 bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark, int highest_zoneidx,
 			 unsigned int alloc_flags, long free_pages)
 {
@@ -182,19 +170,8 @@ bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark,
 
 	/* Order-0 shortcut: most allocations pass here without touching the
 	 * free areas. */
-	if (!order) {
-		long usable = free_pages;
-		if (!(alloc_flags & ALLOC_CMA))
-			usable -= zone_page_state(z, NR_FREE_CMA_PAGES);
-		long reserved = zone_watermark_unusable_free(z, 0, alloc_flags);
-		usable -= usable < reserved ? (usable > 0 ? usable : 0) : reserved;
-#ifdef BUDDY_BUG_WMARK_LOWMEM
-		if (usable > (long)mark)
-#else
-		if (usable > (long)(mark + z->lowmem_reserve[highest_zoneidx]))
-#endif
-			return true;
-	}
+	if (!order && zone_watermark_order0_clear(z, free_pages, mark, highest_zoneidx, alloc_flags))
+		return true;
 	if (__zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))
 		return true;
 	/* __GFP_HIGH order-0 requests ignore the boost when checking min. */
