@@ -303,7 +303,7 @@ static void init_zone(struct buddy_system *sys, struct pglist_data *pgdat, enum 
 	zone->nid = pgdat->node_id;
 	zone->zid = zid;
 	zone->name = buddy_zone_name(zid);
-	spin_lock_init(&zone->lock, sys->spin_bias);
+	spin_lock_init(&zone->lock, sys->spin_bias, SPIN_SLOT_ZONE);
 	for (unsigned int o = 0; o <= MAX_PAGE_ORDER_LIMIT; o++)
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 			INIT_LIST_HEAD(&zone->free_area[o].free_list[mt]);

@@ -86,7 +86,7 @@ int pcp_init_zone(struct zone *zone)
 		return -ENOMEM;
 	for (int cpu = 0; cpu < nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
-		spin_lock_init(&pcp->lock, zone->sys->spin_bias);
+		spin_lock_init(&pcp->lock, zone->sys->spin_bias, SPIN_SLOT_PCP);
 		for (int i = 0; i < NR_PCP_LISTS; i++)
 			INIT_LIST_HEAD(&pcp->lists[i]);
 		pcp_set_high_and_batch(zone, pcp);

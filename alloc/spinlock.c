@@ -1,5 +1,13 @@
 /* The slow half of spinlock_t (spinlock.h): taking the lock word, shutting
- * an owner out with membarrier(2), and handing the lock to a new owner. */
+ * an owner out with membarrier(2), handing the lock to a new owner, and the
+ * per-thread records the owner's entry writes.
+ *
+ * The records are the library's one piece of process-wide state, kept
+ * here: they hold no allocator state, only which locks a thread is inside
+ * of, and they must outlive both their thread (a lock may still name it)
+ * and any one allocator instance (a thread uses several).  They are never
+ * freed; a thread's record goes back to the pool when it exits. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <linux/membarrier.h>
@@ -8,7 +16,53 @@
 
 #include "spinlock.h"
 
-_Thread_local char spin_thread_token_byte;
+_Thread_local struct spin_thread *spin_self_cache;
+
+static struct spin_thread *_Atomic spin_threads;
+static pthread_once_t spin_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t spin_key;
+static bool spin_key_ok;
+
+static void spin_thread_exit(void *record)
+{
+	struct spin_thread *r = record;
+	atomic_store_explicit(&r->in_use, false, memory_order_release);
+}
+
+static void spin_key_create(void)
+{
+	spin_key_ok = pthread_key_create(&spin_key, spin_thread_exit) == 0;
+}
+
+struct spin_thread *spin_self_slow(void)
+{
+	struct spin_thread *r;
+
+	pthread_once(&spin_key_once, spin_key_create);
+	if (!spin_key_ok)
+		return NULL;
+	for (r = atomic_load_explicit(&spin_threads, memory_order_acquire); r; r = r->next) {
+		bool free_record = false;
+		if (atomic_compare_exchange_strong_explicit(&r->in_use, &free_record, true, memory_order_acquire,
+							    memory_order_relaxed))
+			goto found;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	atomic_init(&r->in_use, true);
+	r->next = atomic_load_explicit(&spin_threads, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&spin_threads, &r->next, r, memory_order_release,
+						      memory_order_relaxed))
+		;
+found:
+	if (pthread_setspecific(spin_key, r)) {
+		atomic_store_explicit(&r->in_use, false, memory_order_release);
+		return NULL;
+	}
+	spin_self_cache = r;
+	return r;
+}
 
 void spin_heavy_barrier(void)
 {
@@ -18,25 +72,30 @@ void spin_heavy_barrier(void)
 		abort();
 }
 
+static bool spin_thread_inside(const struct spin_thread *t, const spinlock_t *l)
+{
+	return atomic_load_explicit(&t->inside[l->slot], memory_order_acquire) == l;
+}
+
 bool spin_take_locked(spinlock_t *l)
 {
-	const void *me = spin_thread_token();
+	struct spin_thread *me = spin_self();
 
-	/* Already inside by the owner's way: the kernel's interrupt on the
-	 * CPU that holds the lock, whose trylock fails. */
-	if (atomic_load_explicit(&l->owner_busy, memory_order_relaxed) == me ||
-	    atomic_load_explicit(&l->locked, memory_order_relaxed) ||
+	if (spin_inside_owned(l, me) || atomic_load_explicit(&l->locked, memory_order_relaxed) ||
 	    atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
 		return false;
-	const void *owner = atomic_load_explicit(&l->owner, memory_order_relaxed);
+	struct spin_thread *owner = atomic_load_explicit(&l->owner, memory_order_relaxed);
 	if (owner && owner != me) {
 		atomic_store_explicit(&l->revoke, 1, memory_order_relaxed);
 		spin_heavy_barrier();
-		for (int spins = 0; atomic_load_explicit(&l->owner_busy, memory_order_acquire); spins++) {
-			if (spins < 64)
+		for (int spins = 0; spin_thread_inside(owner, l); ) {
+			/* A bounded count: a wait may outlast any int. */
+			if (spins < 64) {
+				spins++;
 				__builtin_ia32_pause();
-			else
+			} else {
 				sched_yield();
+			}
 		}
 		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 		owner = NULL;
@@ -47,7 +106,7 @@ bool spin_take_locked(spinlock_t *l)
 	}
 	/* Nobody else is inside (`locked` held, no owner): becoming the owner
 	 * needs no fence. */
-	if (++l->streak >= SPIN_BIAS_STREAK && !owner && l->bias_ok)
+	if (++l->streak >= SPIN_BIAS_STREAK && !owner && me && l->bias_ok)
 		atomic_store_explicit(&l->owner, me, memory_order_relaxed);
 	return true;
 }

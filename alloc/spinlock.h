@@ -7,12 +7,13 @@
  * the common case, a lock used by one thread at a time:
  *
  *  - A thread that took the lock SPIN_BIAS_STREAK times in a row with
- *    nobody else in between becomes its owner.  The owner enters by setting
- *    owner_busy and reading revoke: no locked instruction.
+ *    nobody else in between becomes its owner.  The owner enters by
+ *    writing the lock's address into its own record (struct spin_thread)
+ *    and reading revoke: no locked instruction.
  *  - Anyone else takes `locked`; if there is an owner it sets revoke, makes
  *    every running thread of the process pass a full memory barrier
- *    (membarrier(2), the IPI), waits for owner_busy to clear and removes
- *    the owner.  The store-then-load on each side with the heavy fence on
+ *    (membarrier(2), the IPI), waits until the owner's record no longer
+ *    holds the lock and removes the owner.  The store-then-load on each side with the heavy fence on
  *    the rare one is Dekker's protocol.  Removing the owner makes a lock
  *    shared by several threads cost one locked instruction per entry, not
  *    a membarrier per entry.
@@ -46,35 +47,57 @@
 #endif
 
 #define SPIN_BIAS_STREAK 64
+/* A record's slots, one per class of lock that may be held together: the
+ * pcp lock and then the zone lock.  Another lock of a class whose slot is
+ * taken (the checker holds every CPU's pcp lock of a zone) goes by `locked`. */
+enum spin_slot { SPIN_SLOT_PCP, SPIN_SLOT_ZONE, SPIN_INSIDE_MAX };
+
+/* What a remote taker must see of an owner: the locks its thread is inside
+ * of by the owner's way.  Only that thread writes it.  The owner's entry
+ * must store into memory no other thread writes: a thread that read "I am
+ * the owner" and was preempted before its store would otherwise clobber
+ * the flag of the owner that came after it.  Records live for the rest of
+ * the process (spinlock.c) and are reused once their thread has exited, so
+ * a lock may name the record of a thread that is gone: its slots are then
+ * empty, and whichever thread gets the record next may enter that lock by
+ * the owner's way, which is as safe as the dead thread doing it. */
+struct spin_thread {
+	_Atomic(const void *) inside[SPIN_INSIDE_MAX];
+	_Atomic bool in_use;
+	struct spin_thread *next;
+};
 
 typedef struct {
-	_Atomic int locked;               /* held by a non-owner or by the owner's slow entry */
-	_Atomic int revoke;               /* a holder of `locked` shuts the owner out */
-	_Atomic(const void *) owner_busy; /* token of an owner inside without `locked` */
-	_Atomic(const void *) owner;      /* spin_thread_token() of the owner, or NULL */
+	_Atomic int locked;                   /* held by a non-owner or by the owner's slow entry */
+	_Atomic int revoke;                   /* a holder of `locked` shuts the owner out */
+	_Atomic(struct spin_thread *) owner;  /* or NULL */
+	enum spin_slot slot;                  /* the owner's inside[] slot for this lock */
 	/* Under `locked`: who took it last and how many times in a row. */
-	const void *last_locker;
+	const struct spin_thread *last_locker;
 	unsigned int streak;
-	bool bias_ok;                     /* spin_bias_register() said yes */
+	bool bias_ok;                         /* spin_bias_register() said yes */
 } spinlock_t;
 
-/* Identifies the calling thread: the address of one of its thread-locals. */
-extern _Thread_local char spin_thread_token_byte;
-static inline const void *spin_thread_token(void)
+/* The calling thread's record; NULL when none could be had (no memory),
+ * and the thread then always takes `locked`. */
+extern _Thread_local struct spin_thread *spin_self_cache;
+struct spin_thread *spin_self_slow(void);
+static inline struct spin_thread *spin_self(void)
 {
-	return &spin_thread_token_byte;
+	struct spin_thread *me = spin_self_cache;
+	return __builtin_expect(me != NULL, 1) ? me : spin_self_slow();
 }
 /* spinlock.c: membarrier(2) on every running thread of the process, and its
  * registration: false when the kernel (or a seccomp filter) refuses it. */
 void spin_heavy_barrier(void);
 bool spin_bias_register(void);
 
-static inline void spin_lock_init(spinlock_t *l, bool bias_ok)
+static inline void spin_lock_init(spinlock_t *l, bool bias_ok, enum spin_slot slot)
 {
 	atomic_init(&l->locked, 0);
 	atomic_init(&l->revoke, 0);
-	atomic_init(&l->owner_busy, NULL);
 	atomic_init(&l->owner, NULL);
+	l->slot = slot;
 	l->last_locker = NULL;
 	l->streak = 0;
 	l->bias_ok = bias_ok;
@@ -90,24 +113,35 @@ static inline void spin_lock_destroy(spinlock_t *l)
 	(void)l;
 #endif
 }
+/* me is inside l by the owner's way. */
+static inline bool spin_inside_owned(const spinlock_t *l, const struct spin_thread *me)
+{
+	return me && atomic_load_explicit(&l->owner, memory_order_relaxed) == me &&
+	       atomic_load_explicit(&me->inside[l->slot], memory_order_relaxed) == l;
+}
 /* The owner's entry: true when it is in without a locked instruction. */
 static inline bool spin_enter_owned(spinlock_t *l)
 {
-	const void *me = spin_thread_token();
+	struct spin_thread *me = spin_self_cache;
 
-	if (atomic_load_explicit(&l->owner, memory_order_relaxed) != me ||
-	    atomic_load_explicit(&l->owner_busy, memory_order_relaxed) == me)
+	if (!me || atomic_load_explicit(&l->owner, memory_order_relaxed) != me)
 		return false;
-	atomic_store_explicit(&l->owner_busy, me, memory_order_relaxed);
+	/* The slot holds this lock on a second entry (the kernel's interrupt
+	 * on the CPU that holds it, whose trylock fails) or another lock of
+	 * its class; spin_take_locked() sorts out which. */
+	_Atomic(const void *) *slot = &me->inside[l->slot];
+	if (atomic_load_explicit(slot, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(slot, l, memory_order_relaxed);
 	/* The light half of the asymmetric fence; spin_heavy_barrier() is the
 	 * other.  The acquire pairs with the release of revoke in unlock. */
 	atomic_signal_fence(memory_order_seq_cst);
 	/* owner again: a holder of `locked` may have removed it between the
-	 * first look and owner_busy. */
+	 * first look and the store. */
 	if (!atomic_load_explicit(&l->revoke, memory_order_acquire) &&
 	    atomic_load_explicit(&l->owner, memory_order_relaxed) == me)
 		return true;
-	atomic_store_explicit(&l->owner_busy, NULL, memory_order_release);
+	atomic_store_explicit(slot, NULL, memory_order_release);
 	return false;
 }
 /* Out of line (spinlock.c): the fast paths reach it only when they are not the owner. */
@@ -129,11 +163,14 @@ static inline void spin_lock(spinlock_t *l)
 #ifdef BUDDY_TSAN
 	__tsan_mutex_pre_lock(l, 0);
 #endif
-	for (int spins = 0; !spin_enter_owned(l) && !spin_take_locked(l); spins++) {
-		if (spins < 64)
+	for (int spins = 0; !spin_enter_owned(l) && !spin_take_locked(l); ) {
+		/* A bounded count: a wait may outlast any int. */
+		if (spins < 64) {
+			spins++;
 			__builtin_ia32_pause();
-		else
+		} else {
 			sched_yield();
+		}
 	}
 #ifdef BUDDY_TSAN
 	__tsan_mutex_post_lock(l, 0, 0);
@@ -144,10 +181,9 @@ static inline void spin_unlock(spinlock_t *l)
 #ifdef BUDDY_TSAN
 	__tsan_mutex_pre_unlock(l, 0);
 #endif
-	/* A former owner may still set owner_busy for a moment, so the
-	 * token, not the flag alone, says which way this thread came in. */
-	if (atomic_load_explicit(&l->owner_busy, memory_order_relaxed) == spin_thread_token()) {
-		atomic_store_explicit(&l->owner_busy, NULL, memory_order_release);
+	struct spin_thread *me = spin_self_cache;
+	if (spin_inside_owned(l, me)) {
+		atomic_store_explicit(&me->inside[l->slot], NULL, memory_order_release);
 	} else {
 		atomic_store_explicit(&l->revoke, 0, memory_order_release);
 		atomic_store_explicit(&l->locked, 0, memory_order_release);

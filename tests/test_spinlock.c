@@ -17,7 +17,7 @@
 
 static bool bias;
 
-static const void *owner_of(spinlock_t *l)
+static const struct spin_thread *owner_of(spinlock_t *l)
 {
 	return atomic_load_explicit(&l->owner, memory_order_relaxed);
 }
@@ -26,7 +26,7 @@ static void test_owner_after_streak(void)
 {
 	test_section("the owner after a streak, and a second entry");
 	spinlock_t l;
-	spin_lock_init(&l, bias);
+	spin_lock_init(&l, bias, SPIN_SLOT_PCP);
 	for (int i = 0; i < SPIN_BIAS_STREAK - 1; i++) {
 		spin_lock(&l);
 		spin_unlock(&l);
@@ -34,16 +34,79 @@ static void test_owner_after_streak(void)
 	CHECK(owner_of(&l) == NULL, "an owner before the streak is complete");
 	spin_lock(&l);
 	spin_unlock(&l);
-	CHECK(owner_of(&l) == (bias ? spin_thread_token() : NULL), "bias %d", bias);
+	CHECK(owner_of(&l) == (bias ? spin_self() : NULL), "bias %d", bias);
 	CHECK(atomic_load(&l.locked) == 0);
 	/* The kernel's interrupt on the CPU that holds the lock: its trylock
 	 * fails, whichever way the holder came in. */
 	CHECK(spin_trylock(&l));
 	CHECK(!spin_trylock(&l), "a second entry by the holder succeeded");
 	spin_unlock(&l);
-	CHECK(atomic_load(&l.locked) == 0 && atomic_load(&l.owner_busy) == NULL);
+	CHECK(atomic_load(&l.locked) == 0 && !spin_inside_owned(&l, spin_self()));
 	CHECK(spin_trylock(&l));
 	spin_unlock(&l);
+	spin_lock_destroy(&l);
+}
+
+static void test_many_held(void)
+{
+	test_section("more locks held at once than a record has slots, released in taking order");
+	enum { N = 3 * SPIN_INSIDE_MAX + 1 };
+	static spinlock_t l[N];
+	for (int i = 0; i < N; i++) {
+		spin_lock_init(&l[i], bias, (enum spin_slot)(i % SPIN_INSIDE_MAX));
+		for (int k = 0; k < SPIN_BIAS_STREAK; k++) {
+			spin_lock(&l[i]);
+			spin_unlock(&l[i]);
+		}
+	}
+	for (int i = 0; i < N; i++)
+		CHECK(spin_trylock(&l[i]), "lock %d", i);
+	int owned = 0;
+	for (int i = 0; i < N; i++) {
+		owned += spin_inside_owned(&l[i], spin_self());
+		CHECK(!spin_trylock(&l[i]), "a second entry of lock %d succeeded", i);
+	}
+	CHECK_EQ(owned, bias ? SPIN_INSIDE_MAX : 0);
+	for (int i = 0; i < N; i++)
+		spin_unlock(&l[i]);
+	for (int i = 0; i < N; i++) {
+		CHECK(atomic_load(&l[i].locked) == 0 && !spin_inside_owned(&l[i], spin_self()), "lock %d not free", i);
+		CHECK(spin_trylock(&l[i]), "lock %d cannot be taken again", i);
+		spin_unlock(&l[i]);
+		spin_lock_destroy(&l[i]);
+	}
+}
+
+/* A thread becomes the owner and exits; the lock still names its record. */
+static void *own_and_exit(void *arg)
+{
+	spinlock_t *l = arg;
+	for (int k = 0; k < SPIN_BIAS_STREAK + 1; k++) {
+		spin_lock(l);
+		spin_unlock(l);
+	}
+	return (void *)owner_of(l);
+}
+
+static void test_owner_exits(void)
+{
+	test_section("the owner's thread exits");
+	spinlock_t l;
+	spin_lock_init(&l, bias, SPIN_SLOT_PCP);
+	pthread_t t;
+	void *gone = NULL;
+	CHECK(pthread_create(&t, NULL, own_and_exit, &l) == 0);
+	pthread_join(t, &gone);
+	CHECK(bias ? gone != NULL && owner_of(&l) == gone : gone == NULL);
+	CHECK(spin_trylock(&l), "the lock of an exited owner cannot be taken");
+	CHECK(owner_of(&l) == NULL);
+	spin_unlock(&l);
+	/* The next thread gets the exited thread's record back. */
+	CHECK(pthread_create(&t, NULL, own_and_exit, &l) == 0);
+	void *again = NULL;
+	pthread_join(t, &again);
+	if (bias)
+		CHECK(again == gone, "a record was not reused");
 	spin_lock_destroy(&l);
 }
 
@@ -69,7 +132,7 @@ static void test_remote_holder(void)
 {
 	test_section("a remote holder shuts the owner out");
 	spinlock_t l;
-	spin_lock_init(&l, bias);
+	spin_lock_init(&l, bias, SPIN_SLOT_PCP);
 	for (int i = 0; i < SPIN_BIAS_STREAK; i++) {
 		spin_lock(&l);
 		spin_unlock(&l);
@@ -90,7 +153,7 @@ static void test_remote_holder(void)
 		spin_lock(&l);
 		spin_unlock(&l);
 	}
-	CHECK(owner_of(&l) == (bias ? spin_thread_token() : NULL), "no new owner after a second streak");
+	CHECK(owner_of(&l) == (bias ? spin_self() : NULL), "no new owner after a second streak");
 	spin_lock_destroy(&l);
 }
 
@@ -135,7 +198,7 @@ static void *contend(void *arg)
 			} else {
 				spin_lock(&s->lock);
 			}
-			if (atomic_load_explicit(&s->lock.owner_busy, memory_order_relaxed) == spin_thread_token())
+			if (spin_inside_owned(&s->lock, spin_self()))
 				atomic_fetch_add(&s->owner_entries, 1);
 			if (atomic_fetch_add(&s->inside, 1) != 0)
 				atomic_fetch_add(&s->overlaps, 1);
@@ -158,7 +221,7 @@ static void test_exclusion(void)
 {
 	test_section("mutual exclusion while the owner changes hands");
 	static struct shared s;
-	spin_lock_init(&s.lock, bias);
+	spin_lock_init(&s.lock, bias, SPIN_SLOT_PCP);
 	struct contender c[CONTENDERS];
 	pthread_t t[CONTENDERS];
 	for (int i = 0; i < CONTENDERS; i++) {
@@ -173,7 +236,7 @@ static void test_exclusion(void)
 	CHECK_EQ(s.counter, expect);
 	CHECK_EQ(atomic_load(&s.overlaps), 0);
 	CHECK(atomic_load(&s.lock.locked) == 0 && atomic_load(&s.lock.revoke) == 0 &&
-	      atomic_load(&s.lock.owner_busy) == NULL, "the lock is not free at the end");
+	      !spin_inside_owned(&s.lock, spin_self()), "the lock is not free at the end");
 	long owned = atomic_load(&s.owner_entries);
 	if (bias)
 		CHECK(owned > 0, "no entry went the owner's way");
@@ -189,6 +252,8 @@ int main(void)
 	printf("# membarrier(2) owner entries: %s\n", bias ? "on" : "off (no membarrier, or ThreadSanitizer)");
 	test_owner_after_streak();
 	test_remote_holder();
+	test_many_held();
+	test_owner_exits();
 	test_exclusion();
 	return test_done();
 }
