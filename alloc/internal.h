@@ -796,9 +796,8 @@ static inline bool zone_watermark_order0_clear(struct zone *z, long free_pages, 
 					       int highest_zoneidx, unsigned int alloc_flags)
 {
 	long usable = free_pages;
-
-	if (!(alloc_flags & ALLOC_CMA))
-		usable -= zone_page_state(z, NR_FREE_CMA_PAGES);
+	/* Free CMA pages, when the request may not use them, are part of
+	 * what is unusable: subtracted once, as 6.x does. */
 	long reserved = zone_watermark_unusable_free(z, 0, alloc_flags);
 	usable -= usable < reserved ? (usable > 0 ? usable : 0) : reserved;
 #ifdef BUDDY_BUG_WMARK_LOWMEM
