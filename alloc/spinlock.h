@@ -113,11 +113,11 @@ static inline void spin_lock_destroy(spinlock_t *l)
 	(void)l;
 #endif
 }
-/* me is inside l by the owner's way. */
+/* me is inside l by the owner's way.  Its own slot says so: only this
+ * thread writes it, and a failed entry clears it before returning. */
 static inline bool spin_inside_owned(const spinlock_t *l, const struct spin_thread *me)
 {
-	return me && atomic_load_explicit(&l->owner, memory_order_relaxed) == me &&
-	       atomic_load_explicit(&me->inside[l->slot], memory_order_relaxed) == l;
+	return me && atomic_load_explicit(&me->inside[l->slot], memory_order_relaxed) == l;
 }
 /* The owner's entry: true when it is in without a locked instruction. */
 static inline bool spin_enter_owned(spinlock_t *l)
