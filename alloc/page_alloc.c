@@ -16,7 +16,11 @@
 #include "bugs.h"
 
 /* ---- free lists ---- */
-void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order, int mt, bool tail)
+/* The list and block state of a free-list change, without the zone's
+ * free_pages_mt[] sum: a split or a merge changes that sum once for all
+ * its levels (zone->lock held throughout, so nobody sees the levels). */
+static inline void add_to_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt,
+					     bool tail)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -26,7 +30,6 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 		list_add(&page->lru, &area->free_list[mt]);
 	counter_add_locked(&area->nr_free, 1);
 	counter_add_locked(&area->nr_free_mt[mt], 1);
-	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
 	set_page_order(page, order);
 	page->free_mt = (uint8_t)mt;
 	page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_buddy));
@@ -34,7 +37,7 @@ void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order
 		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
 
-void __del_from_free_list(struct zone *zone, struct page *page, unsigned int order, int mt)
+static inline void del_from_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -43,9 +46,20 @@ void __del_from_free_list(struct zone *zone, struct page *page, unsigned int ord
 	set_page_order(page, 0);
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
-	zone_counter_add_locked(&zone->free_pages_mt[mt], -(1L << order));
 	if (zone->sys->track_touched)
 		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
+}
+
+void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order, int mt, bool tail)
+{
+	add_to_free_list_unsummed(zone, page, order, mt, tail);
+	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
+}
+
+void __del_from_free_list(struct zone *zone, struct page *page, unsigned int order, int mt)
+{
+	del_from_free_list_unsummed(zone, page, order, mt);
+	zone_counter_add_locked(&zone->free_pages_mt[mt], -(1L << order));
 }
 
 void account_freepages(struct zone *zone, long nr_pages, int mt)
@@ -65,16 +79,25 @@ void account_freepages(struct zone *zone, long nr_pages, int mt)
 
 /* expand(): split a block of order high down to order low, putting the
  * upper halves back on the free lists.  Returns the pages put back. */
-unsigned long expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
+static inline unsigned long expand_unsummed(struct zone *zone, struct page *page, unsigned int low,
+					    unsigned int high, int mt)
 {
 	unsigned long size = 1UL << high, nr_added = 0;
 
 	while (high > low) {
 		high--;
 		size >>= 1;
-		__add_to_free_list(zone, &page[size], high, mt, false);
+		add_to_free_list_unsummed(zone, &page[size], high, mt, false);
 		nr_added += size;
 	}
+	return nr_added;
+}
+
+unsigned long expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
+{
+	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt);
+
+	zone_counter_add_locked(&zone->free_pages_mt[mt], (long)nr_added);
 	return nr_added;
 }
 
@@ -82,11 +105,12 @@ void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low,
 {
 	long nr_pages = 1L << high;
 
-	__del_from_free_list(zone, page, high, mt);
-#ifdef BUDDY_BUG_EXPAND_ACCOUNT
-	expand(zone, page, low, high, mt);
-#else
-	nr_pages -= (long)expand(zone, page, low, high, mt);
+	del_from_free_list_unsummed(zone, page, high, mt);
+	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt);
+	/* The block left its list and its upper halves went back. */
+	zone_counter_add_locked(&zone->free_pages_mt[mt], (long)nr_added - nr_pages);
+#ifndef BUDDY_BUG_EXPAND_ACCOUNT
+	nr_pages -= (long)nr_added;
 #endif
 	account_freepages(zone, -nr_pages, mt);
 }
@@ -200,6 +224,9 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 {
 	struct buddy_system *sys = zone->sys;
 	uint64_t buddy_pfn;
+	/* free_pages_mt[mt] for the buddies of this type that left their
+	 * lists, settled once at the end. */
+	long unsummed = 0;
 
 	account_freepages(zone, 1L << order, mt);
 #ifdef BUDDY_BUG_TOP_ORDER_MERGE
@@ -208,8 +235,10 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 	while (order < sys->max_order) {
 #endif
 		/* A task compacting for this order takes the block as it forms. */
-		if (compaction_capture(zone, page, order, mt))
+		if (compaction_capture(zone, page, order, mt)) {
+			zone_counter_add_locked(&zone->free_pages_mt[mt], unsummed);
 			return;
+		}
 		struct page *buddy = find_buddy_page(zone, pfn, order, &buddy_pfn);
 		int buddy_mt = mt;
 		if (!buddy)
@@ -222,14 +251,19 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 				break;
 #endif
 		}
-		__del_from_free_list(zone, buddy, order, buddy_mt);
-		if (buddy_mt != mt)
+		if (buddy_mt == mt) {
+			del_from_free_list_unsummed(zone, buddy, order, mt);
+			unsummed -= 1L << order;
+		} else {
+			__del_from_free_list(zone, buddy, order, buddy_mt);
 			change_pageblock_range(sys, buddy_pfn, order, mt);
+		}
 		pfn &= buddy_pfn;
 		page = pfn_to_page(sys, pfn);
 		order++;
 	}
-	__add_to_free_list(zone, page, order, mt, buddy_merge_likely(zone, pfn, order));
+	add_to_free_list_unsummed(zone, page, order, mt, buddy_merge_likely(zone, pfn, order));
+	zone_counter_add_locked(&zone->free_pages_mt[mt], unsummed + (1L << order));
 }
 
 void free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order)
