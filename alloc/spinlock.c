@@ -8,8 +8,10 @@
  * and any one allocator instance (a thread uses several).  They are never
  * freed; a thread's record goes back to the pool when it exits. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -77,13 +79,9 @@ static bool spin_thread_inside(const struct spin_thread *t, const spinlock_t *l)
 	return atomic_load_explicit(&t->inside[l->slot], memory_order_acquire) == l;
 }
 
-bool spin_take_locked(spinlock_t *l)
+/* `locked` was just taken: shut out an owner, count the streak. */
+static void spin_locked_taken(spinlock_t *l, struct spin_thread *me)
 {
-	struct spin_thread *me = spin_self();
-
-	if (spin_inside_owned(l, me) || atomic_load_explicit(&l->locked, memory_order_relaxed) ||
-	    atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
-		return false;
 	struct spin_thread *owner = atomic_load_explicit(&l->owner, memory_order_relaxed);
 	if (owner && owner != me) {
 		atomic_store_explicit(&l->revoke, 1, memory_order_relaxed);
@@ -99,6 +97,8 @@ bool spin_take_locked(spinlock_t *l)
 		}
 		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 		owner = NULL;
+		if (l->bias_after < SPIN_BIAS_STREAK_MAX)
+			l->bias_after *= 4;
 	}
 	if (l->last_locker != me) {
 		l->last_locker = me;
@@ -106,9 +106,50 @@ bool spin_take_locked(spinlock_t *l)
 	}
 	/* Nobody else is inside (`locked` held, no owner): becoming the owner
 	 * needs no fence. */
-	if (++l->streak >= SPIN_BIAS_STREAK && !owner && me && l->bias_ok)
+	if (++l->streak >= l->bias_after && !owner && me && l->bias_ok)
 		atomic_store_explicit(&l->owner, me, memory_order_relaxed);
+}
+
+bool spin_take_locked(spinlock_t *l)
+{
+	struct spin_thread *me = spin_self();
+	int unlocked = SPIN_UNLOCKED;
+
+	if (spin_inside_owned(l, me) || atomic_load_explicit(&l->locked, memory_order_relaxed) ||
+	    !atomic_compare_exchange_strong_explicit(&l->locked, &unlocked, SPIN_LOCKED, memory_order_acquire,
+						     memory_order_relaxed))
+		return false;
+	spin_locked_taken(l, me);
 	return true;
+}
+
+void spin_lock_contended(spinlock_t *l)
+{
+	struct spin_thread *me = spin_self();
+
+	if (spin_inside_owned(l, me)) {
+		/* The kernel would hang here; lockdep would name it. */
+		fprintf(stderr, "pagetorture: BUG: recursive spin_lock of %p\n", (void *)l);
+		abort();
+	}
+	/* No spinning first: measured on a zone lock shared by two busy CPUs,
+	 * a hundred pauses cost several times the sleep (glibc's default mutex
+	 * does not spin either). */
+	for (;;) {
+		if (spin_enter_owned(l))
+			return;
+		/* Taken as "locked, maybe with waiters": its unlock wakes one. */
+		if (atomic_exchange_explicit(&l->locked, SPIN_LOCKED_WAITERS, memory_order_acquire) == SPIN_UNLOCKED) {
+			spin_locked_taken(l, me);
+			return;
+		}
+		syscall(SYS_futex, &l->locked, FUTEX_WAIT_PRIVATE, SPIN_LOCKED_WAITERS, NULL, NULL, 0);
+	}
+}
+
+void spin_wake(spinlock_t *l)
+{
+	syscall(SYS_futex, &l->locked, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 bool spin_bias_register(void)

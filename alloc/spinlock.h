@@ -7,7 +7,8 @@
  * the common case, a lock used by one thread at a time:
  *
  *  - A thread that took the lock SPIN_BIAS_STREAK times in a row with
- *    nobody else in between becomes its owner.  The owner enters by
+ *    nobody else in between becomes its owner (four times as many after
+ *    each time an owner was shut out, so contended locks stop flipping).  The owner enters by
  *    writing the lock's address into its own record (struct spin_thread)
  *    and reading revoke: no locked instruction.
  *  - Anyone else takes `locked`; if there is an owner it sets revoke, makes
@@ -24,7 +25,7 @@
  *
  * Without membarrier(2), or under ThreadSanitizer (which cannot see its
  * ordering), no lock gets an owner and every entry takes `locked`.  A
- * waiter spins a little, then yields: a holder may be descheduled.  TSan
+ * waiter sleeps in futex(2) as a mutex does.  TSan
  * is told each lock is a mutex, so it checks the lock order
  * (pcp -> zone -> lru_lock) as it does for the others. */
 #ifndef BUDDY_SPINLOCK_H
@@ -47,6 +48,10 @@
 #endif
 
 #define SPIN_BIAS_STREAK 64
+/* Each time an owner is shut out the streak that makes the next one grows
+ * fourfold, up to this: a lock that keeps changing hands (a zone lock
+ * shared by busy CPUs) stops getting owners and their membarrier(2)s. */
+#define SPIN_BIAS_STREAK_MAX (1u << 20)
 /* A record's slots, one per class of lock that may be held together: the
  * pcp lock and then the zone lock.  Another lock of a class whose slot is
  * taken (the checker holds every CPU's pcp lock of a zone) goes by `locked`. */
@@ -67,14 +72,19 @@ struct spin_thread {
 	struct spin_thread *next;
 };
 
+/* Values of spinlock_t.locked. */
+enum { SPIN_UNLOCKED, SPIN_LOCKED, SPIN_LOCKED_WAITERS };
+
 typedef struct {
 	_Atomic int locked;                   /* held by a non-owner or by the owner's slow entry */
 	_Atomic int revoke;                   /* a holder of `locked` shuts the owner out */
 	_Atomic(struct spin_thread *) owner;  /* or NULL */
 	enum spin_slot slot;                  /* the owner's inside[] slot for this lock */
-	/* Under `locked`: who took it last and how many times in a row. */
+	/* Under `locked`: who took it last, how many times in a row, and the
+	 * streak that makes an owner. */
 	const struct spin_thread *last_locker;
 	unsigned int streak;
+	unsigned int bias_after;
 	bool bias_ok;                         /* spin_bias_register() said yes */
 } spinlock_t;
 
@@ -100,6 +110,7 @@ static inline void spin_lock_init(spinlock_t *l, bool bias_ok, enum spin_slot sl
 	l->slot = slot;
 	l->last_locker = NULL;
 	l->streak = 0;
+	l->bias_after = SPIN_BIAS_STREAK;
 	l->bias_ok = bias_ok;
 #ifdef BUDDY_TSAN
 	__tsan_mutex_create(l, __tsan_mutex_not_static);
@@ -144,8 +155,13 @@ static inline bool spin_enter_owned(spinlock_t *l)
 	atomic_store_explicit(slot, NULL, memory_order_release);
 	return false;
 }
-/* Out of line (spinlock.c): the fast paths reach it only when they are not the owner. */
+/* Out of line (spinlock.c): the fast paths reach them only when they are
+ * not the owner.  spin_take_locked() is one try; spin_lock_contended()
+ * sleeps on the lock word (futex(2)) as a mutex does: a holder may be
+ * descheduled, or hold the lock a long time. */
 bool spin_take_locked(spinlock_t *l);
+void spin_lock_contended(spinlock_t *l);
+void spin_wake(spinlock_t *l);
 
 static inline bool spin_trylock(spinlock_t *l)
 {
@@ -163,15 +179,8 @@ static inline void spin_lock(spinlock_t *l)
 #ifdef BUDDY_TSAN
 	__tsan_mutex_pre_lock(l, 0);
 #endif
-	for (int spins = 0; !spin_enter_owned(l) && !spin_take_locked(l); ) {
-		/* A bounded count: a wait may outlast any int. */
-		if (spins < 64) {
-			spins++;
-			__builtin_ia32_pause();
-		} else {
-			sched_yield();
-		}
-	}
+	if (!spin_enter_owned(l) && !spin_take_locked(l))
+		spin_lock_contended(l);
 #ifdef BUDDY_TSAN
 	__tsan_mutex_post_lock(l, 0, 0);
 #endif
@@ -186,7 +195,8 @@ static inline void spin_unlock(spinlock_t *l)
 		atomic_store_explicit(&me->inside[l->slot], NULL, memory_order_release);
 	} else {
 		atomic_store_explicit(&l->revoke, 0, memory_order_release);
-		atomic_store_explicit(&l->locked, 0, memory_order_release);
+		if (atomic_exchange_explicit(&l->locked, 0, memory_order_release) == SPIN_LOCKED_WAITERS)
+			spin_wake(l);
 	}
 #ifdef BUDDY_TSAN
 	__tsan_mutex_post_unlock(l, 0);
