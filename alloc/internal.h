@@ -137,7 +137,7 @@ enum zone_stat_item {
 	NR_VM_ZONE_STAT_ITEMS
 };
 
-/* ---- pcp->lock ---- */
+/* ---- zone->lock and pcp->lock ---- */
 #include "spinlock.h"
 
 /* ---- pcp ---- */

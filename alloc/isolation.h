@@ -50,6 +50,13 @@ struct cma_state {
 int cma_state_init(struct buddy_system *sys);  /* 0 or -ENOMEM */
 void cma_state_destroy(struct buddy_system *sys);
 
+/* Whether a poisoned page sits in some allocated block: until one does,
+ * no free needs free_pages_hwpoison_check(). */
+static inline bool hwpoison_in_use(const struct buddy_system *sys)
+{
+	return sys->cma && atomic_load_explicit(&sys->cma->poisoned_in_use, memory_order_seq_cst) > 0;
+}
+
 /* The free path's hook (page_alloc.c free_claimed_block): when a page of
  * the block being freed is poisoned, free the rest as smaller blocks, keep
  * the poisoned pages out (NR_ZONE_HWPOISON) and return true.  No lock held;

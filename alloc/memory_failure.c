@@ -208,7 +208,7 @@ bool free_pages_hwpoison_check(struct buddy_system *sys, struct page *head, unsi
 	uint64_t nr = 1ULL << order;
 	bool any = false;
 
-	if (!cs || atomic_load_explicit(&cs->poisoned_in_use, memory_order_seq_cst) <= 0)
+	if (!hwpoison_in_use(sys))
 		return false;
 	for (uint64_t i = 0; i < nr && !any; i++)
 		any = atomic_load_explicit(&head[i].flags, memory_order_seq_cst) & PAGE_FLAG(PG_hwpoison);

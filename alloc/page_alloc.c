@@ -1187,10 +1187,8 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 		backing_on_free(sys, pfn, order);
 	int cpu = buddy_cpu_of_thread(sys);
 	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
-	/* The check's own first test, made here to spare the call: nothing
-	 * to do while no poisoned page sits in an allocated block. */
-	if (sys->cma && atomic_load_explicit(&sys->cma->poisoned_in_use, memory_order_seq_cst) > 0 &&
-	    free_pages_hwpoison_check(sys, page, order))
+	/* The check's own first test, made here to spare the call. */
+	if (hwpoison_in_use(sys) && free_pages_hwpoison_check(sys, page, order))
 		return;
 	if (pcp_allowed_order(sys, order) && free_unref_page(zone, cpu, page, order))
 		return;
@@ -1209,8 +1207,7 @@ static inline __attribute__((always_inline)) bool free_claimed_block_fast(struct
 									  unsigned int order)
 {
 	if (order > PAGE_ALLOC_COSTLY_ORDER || (page_flags(page) & (PAGE_FLAG(PG_lru) | PAGE_FLAG(PG_head))) ||
-	    page->mapping || sys->backing ||
-	    (sys->cma && atomic_load_explicit(&sys->cma->poisoned_in_use, memory_order_seq_cst) > 0))
+	    page->mapping || sys->backing || hwpoison_in_use(sys))
 		return false;
 	int cpu = buddy_cpu_of_thread(sys);
 	if (!free_unref_page(page_zone(sys, page), cpu, page, order))

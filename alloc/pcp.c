@@ -6,7 +6,7 @@
  * trylock, as spin_trylock does, and goes straight to the zone if it is
  * busy; drains take it normally.  Order: pcp lock, then zone lock.  The
  * lock's owner entry, which spares the steady user of a pcp its locked
- * instruction, is described at spinlock_t in internal.h. */
+ * instruction, is described in spinlock.h. */
 #include <errno.h>
 #include <stdlib.h>
 

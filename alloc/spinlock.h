@@ -104,7 +104,7 @@ bool spin_bias_register(void);
 
 static inline void spin_lock_init(spinlock_t *l, bool bias_ok, enum spin_slot slot)
 {
-	atomic_init(&l->locked, 0);
+	atomic_init(&l->locked, SPIN_UNLOCKED);
 	atomic_init(&l->revoke, 0);
 	atomic_init(&l->owner, NULL);
 	l->slot = slot;
