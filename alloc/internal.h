@@ -629,24 +629,29 @@ static inline void pcp_list_del(struct zone *zone, struct per_cpu_pages *pcp, st
 /* rmqueue_pcplist() when it needs no refill: NULL, with nothing changed,
  * when the lock is busy or the list is empty, so that the caller can take
  * the general path as if this had not been tried. */
+/* owned_only (a constant): the lock by the owner's way or not at all, so
+ * that the path makes no call (spin_trylock_owned). */
 static inline __attribute__((always_inline)) struct page *rmqueue_pcplist_fast(struct zone *zone, int cpu,
-										 unsigned int order, int mt)
+										 unsigned int order, int mt,
+										 bool owned_only)
 {
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 	int pindex = order_to_pindex(zone->sys, mt, order);
 	struct list_head *list = &pcp->lists[pindex];
 
-	if (!spin_trylock(&pcp->lock))
+	if (owned_only ? !spin_trylock_owned(&pcp->lock, SPIN_SLOT_PCP) : !spin_trylock(&pcp->lock))
 		return NULL;
-	if (list_empty(list)) {
-		spin_unlock(&pcp->lock);
-		return NULL;
+	struct page *page = NULL;
+	if (!list_empty(list)) {
+		pcp->free_count >>= 1;
+		page = container_of(list->next, struct page, lru);
+		pcp_list_del(zone, pcp, page, pindex);
+		pcp_page_set_allocated(pcp, page, order, mt);
 	}
-	pcp->free_count >>= 1;
-	struct page *page = container_of(list->next, struct page, lru);
-	pcp_list_del(zone, pcp, page, pindex);
-	pcp_page_set_allocated(pcp, page, order, mt);
-	spin_unlock(&pcp->lock);
+	if (owned_only)
+		spin_unlock_owned(&pcp->lock, SPIN_SLOT_PCP);
+	else
+		spin_unlock(&pcp->lock);
 	return page;
 }
 size_t rmqueue_pcplist_bulk(struct zone *zone, int cpu, int mt, unsigned int alloc_flags, size_t nr,
@@ -711,8 +716,13 @@ void free_unref_page_drain(struct zone *zone, struct per_cpu_pages *pcp, int pin
 #define PCPF_PREV_FREE_HIGH_ORDER 0x1
 #define PCPF_FREE_HIGH_BATCH 0x2
 
-static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
-					  int mt, unsigned int order)
+/* free_unref_page_commit() up to its decision to drain, which it leaves
+ * to the caller: pcp->count >= the high returned means drain, with
+ * *free_high for free_unref_page_drain(). */
+static inline __attribute__((always_inline)) int free_unref_page_commit_add(struct zone *zone,
+									   struct per_cpu_pages *pcp, int cpu,
+									   struct page *page, int mt, unsigned int order,
+									   bool *free_high_out)
 {
 	int batch = pcp->batch;
 	bool free_high = false;
@@ -721,7 +731,6 @@ static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_page
 	pcp->alloc_factor >>= 1;
 	pcp_page_clear_allocated_set(pcp, page, order, PAGE_FLAG(PG_pcp));
 	pcp_list_add(zone, pcp, cpu, page, order, mt, false);
-	int pindex = order_to_pindex(zone->sys, mt, order);
 	/* Many high-order frees without allocations in between: such pages
 	 * fragment memory if they linger, so drain them eagerly. */
 	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
@@ -733,9 +742,17 @@ static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_page
 	}
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
 		pcp->free_count += 1 << order;
-	int high = nr_pcp_high(pcp, zone, batch, free_high);
+	*free_high_out = free_high;
+	return nr_pcp_high(pcp, zone, batch, free_high);
+}
+static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp, int cpu, struct page *page,
+					  int mt, unsigned int order)
+{
+	bool free_high;
+	int high = free_unref_page_commit_add(zone, pcp, cpu, page, mt, order, &free_high);
+
 	if (pcp->count >= high)
-		free_unref_page_drain(zone, pcp, pindex, batch, high, free_high);
+		free_unref_page_drain(zone, pcp, order_to_pindex(zone->sys, mt, order), pcp->batch, high, free_high);
 }
 
 /* true if the page went to the pcp; false, with nothing changed, if the
@@ -788,6 +805,47 @@ static inline long zone_watermark_unusable_free(struct zone *z, unsigned int ord
 	if (!(alloc_flags & ALLOC_CMA))
 		unusable += zone_page_state(z, NR_FREE_CMA_PAGES);
 	return unusable;
+}
+/* __zone_watermark_ok(), inline for the allocation fast path. */
+static inline __attribute__((always_inline)) bool zone_watermark_ok_inline(struct zone *z, unsigned int order,
+									  unsigned long mark, int highest_zoneidx,
+									  unsigned int alloc_flags, long free_pages)
+{
+	long min = (long)mark;
+
+	free_pages -= zone_watermark_unusable_free(z, order, alloc_flags);
+	if (alloc_flags & ALLOC_RESERVES) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+#ifdef BUDDY_BUG_WMARK_LOWMEM
+	(void)highest_zoneidx;
+	if (free_pages <= min)
+#else
+	if (free_pages <= min + (long)z->lowmem_reserve[highest_zoneidx])
+#endif
+		return false;
+	if (!order)
+		return true;
+	/* A high-order request also needs a block it may take. */
+	for (unsigned int o = order; o <= z->sys->max_order; o++) {
+		struct free_area *area = &z->free_area[o];
+		if (!counter_read(&area->nr_free))
+			continue;
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			if (counter_read(&area->nr_free_mt[mt]))
+				return true;
+		if ((alloc_flags & ALLOC_CMA) && counter_read(&area->nr_free_mt[MIGRATE_CMA]))
+			return true;
+		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) && counter_read(&area->nr_free_mt[MIGRATE_HIGHATOMIC]))
+			return true;
+	}
+	return false;
 }
 /* zone_watermark_fast()'s order-0 shortcut, inline so that the allocation
  * fast path pays no call for the usual answer.  false only means that the

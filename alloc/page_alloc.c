@@ -886,7 +886,8 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
  * list empty and needing a refill -- it returns NULL having changed nothing,
  * and the caller runs the general path as if this had not been tried. */
 static inline __attribute__((always_inline)) struct page *
-alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_zoneidx, int mt, int cpu)
+alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_zoneidx, int mt, int cpu,
+		 bool owned_only)
 {
 	/* ALLOC_NOFRAGMENT is left out: only a refill from the zone looks at
 	 * it, and this path never refills. */
@@ -896,11 +897,20 @@ alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_z
 	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed))
 		return NULL;
 	unsigned long mark = wmark_pages(zone, WMARK_HIGH);
-	if (!(order == 0 && zone_watermark_order0_clear(zone, zone_page_state(zone, NR_FREE_PAGES), mark,
-							 highest_zoneidx, alloc_flags)) &&
-	    !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp))
+	long free_pages = zone_page_state(zone, NR_FREE_PAGES);
+	if (owned_only) {
+		/* No call: the whole check inline for orders above 0, and for
+		 * order 0 its shortcut, which the general path, when that
+		 * fails, follows with the rest of zone_watermark_fast(). */
+		if (order ? !zone_watermark_ok_inline(zone, order, mark, highest_zoneidx, alloc_flags, free_pages)
+			  : !zone_watermark_order0_clear(zone, free_pages, mark, highest_zoneidx, alloc_flags))
+			return NULL;
+	} else if (!(order == 0 &&
+		     zone_watermark_order0_clear(zone, free_pages, mark, highest_zoneidx, alloc_flags)) &&
+		   !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp)) {
 		return NULL;
-	struct page *page = rmqueue_pcplist_fast(zone, cpu, order, mt);
+	}
+	struct page *page = rmqueue_pcplist_fast(zone, cpu, order, mt, owned_only);
 	if (!page)
 		return NULL;
 	/* The rest of rmqueue(); the fast flags never hold ALLOC_HIGHATOMIC,
@@ -944,7 +954,7 @@ static __attribute__((noinline)) struct page *alloc_pages_general(struct buddy_s
 		page = NULL;
 		if (ac.preferred >= 0 && pcp_allowed_order(sys, order))
 			page = alloc_pages_fast(gfp, order, ac.zonerefs[ac.preferred], ac.highest_zoneidx,
-						ac.migratetype, ac.cpu);
+						ac.migratetype, ac.cpu, false);
 		if (!page) {
 			unsigned int alloc_flags =
 				cma_alloc_flags(&ac, ALLOC_WMARK_LOW | buddy_gfp_fast_alloc_flags(gfp));
@@ -991,14 +1001,16 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 	int nid = preferred_nid < 0 ? sys->topo.cpu_to_node[cpu] : preferred_nid;
 	struct zone *zone = nid < sys->nr_nodes ? sys->nodes[nid]->first_zone[highest] : NULL;
 	int mt = (int)((facts >> GFP_FAST_MT_SHIFT) & GFP_FAST_MT_MASK);
-	struct page *page = zone ? alloc_pages_fast(gfp, order, zone, highest, mt, cpu) : NULL;
+	/* The pcp lock by the owner's way only: a thread that does not own
+	 * it goes the general way, which takes the lock word. */
+	struct page *page = zone ? alloc_pages_fast(gfp, order, zone, highest, mt, cpu, true) : NULL;
 	if (__builtin_expect(!page, 0))
 		return alloc_pages_general(sys, gfp, order, preferred_nid, nodemask);
+	count_vm_events_cpu(sys, cpu, pgalloc_event[zone->zid], 1UL << order);
 	/* All that prep_new_page_contents() does without backing memory, and
 	 * it cannot fail then: no loop back as in alloc_pages_general(). */
 	if ((gfp & __GFP_COMP) && order)
 		prep_compound_page(page, order);
-	count_vm_events_cpu(sys, cpu, pgalloc_event[zone->zid], 1UL << order);
 	return page;
 }
 
@@ -1198,31 +1210,12 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 	spin_unlock(&zone->lock);
 }
 
-/* free_claimed_block() for the usual block: a pcp order, no owner, not
- * compound, no backing memory to poison, no poisoned page in use anywhere.
- * false, having changed nothing, when one of those does not hold or the
- * pcp step declines (lock busy, isolated pageblock): the caller then runs
- * free_claimed_block() as if this had not been tried. */
-static inline __attribute__((always_inline)) bool free_claimed_block_fast(struct buddy_system *sys, struct page *page,
-									  unsigned int order)
+/* buddy_free_pages() for every block its fast path turns down before
+ * claiming it: a bad pointer, order or block, a compound or owned block, a
+ * non-pcp order, a race with another claim. */
+static __attribute__((noinline)) int free_pages_general(struct buddy_system *sys, struct page *page,
+							unsigned int order)
 {
-	if (order > PAGE_ALLOC_COSTLY_ORDER || (page_flags(page) & (PAGE_FLAG(PG_lru) | PAGE_FLAG(PG_head))) ||
-	    page->mapping || sys->backing || hwpoison_in_use(sys))
-		return false;
-	int cpu = buddy_cpu_of_thread(sys);
-	if (!free_unref_page(page_zone(sys, page), cpu, page, order))
-		return false;
-	/* Counted after the pcp step, not before it as free_claimed_block()
-	 * does, so that giving up leaves nothing to undo; a free that
-	 * returned has counted either way. */
-	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
-	return true;
-}
-
-int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)
-{
-	if (!sys)
-		return -EINVAL;
 	if (!page || !valid_page_pointer(sys, page)) {
 		count_vm_events(sys, BUDDY_BAD_PAGE, 1);
 		buddy_log(sys, "BUG: free of %p: not a page record of this allocator", (void *)page);
@@ -1247,7 +1240,75 @@ int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int o
 		ret = free_pages_prepare(sys, page, order);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	if (!free_claimed_block_fast(sys, page, order))
-		free_claimed_block(sys, page, order);
+	free_claimed_block(sys, page, order);
+	return 0;
+}
+
+/* The rest of a free that the fast path claimed and then turned down,
+ * having changed nothing but the claim; f is the flags before it. */
+static __attribute__((noinline)) int free_claimed_general(struct buddy_system *sys, struct page *page,
+							  unsigned int order, uint32_t f)
+{
+	int ret = page->refcount == 1 ? 0 : free_pages_check_claimed(sys, page, order, f);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
+	free_claimed_block(sys, page, order);
+	return 0;
+}
+
+/* The drain a fast free found due, pcp->lock still held by the owner's
+ * way; out of line, as it is rare. */
+static __attribute__((noinline)) int free_fast_drain(struct zone *zone, struct per_cpu_pages *pcp,
+						     unsigned int order, int mt, int high, bool free_high)
+{
+	free_unref_page_drain(zone, pcp, order_to_pindex(zone->sys, mt, order), pcp->batch, high, free_high);
+	spin_unlock_owned(&pcp->lock, SPIN_SLOT_PCP);
+	count_vm_events(zone->sys, PGFREE, 1UL << order);
+	return 0;
+}
+
+/* The usual free -- a valid, allocated block of a pcp order, not compound,
+ * lru, owned or isolated, no backing memory to poison, no poisoned page in
+ * use anywhere, the pcp lock this thread's by the owner's way -- is
+ * free_pages_prepare() and free_claimed_block() with all that cannot
+ * happen left out.  Where one of those does not hold, the general path
+ * takes over as if this one had not been tried from that point. */
+int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)
+{
+	if (!sys)
+		return -EINVAL;
+	const uint32_t look = PAGE_FLAG(PG_present) | PAGE_FLAG(PG_tail) | PAGE_FLAG(PG_allocated) |
+			      PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_isolated) |
+			      PAGE_FLAG(PG_lru);
+	uint32_t f = 0;
+	if (__builtin_expect(!page || !valid_page_pointer(sys, page) || order > PAGE_ALLOC_COSTLY_ORDER ||
+				     order > sys->max_order ||
+				     ((f = page_flags(page)) & look) != (PAGE_FLAG(PG_present) | PAGE_FLAG(PG_allocated)) ||
+				     page_order(page) != order || !free_pages_claim(page, &f),
+			     0))
+		return free_pages_general(sys, page, order);
+	/* Claimed: the block is ours, and its owner fields stay put. */
+	if (__builtin_expect(page->refcount != 1 || page->mapping || sys->backing || hwpoison_in_use(sys), 0))
+		return free_claimed_general(sys, page, order, f);
+	/* free_unref_page() */
+	uint64_t pfn = page_to_pfn(sys, page);
+	int mt = get_pfnblock_migratetype(sys, pfn);
+	if (mt >= MIGRATE_PCPTYPES) {
+		if (is_migrate_isolate(mt))
+			return free_claimed_general(sys, page, order, f);
+		mt = MIGRATE_MOVABLE;
+	}
+	int cpu = buddy_cpu_of_thread(sys);
+	struct zone *zone = page_zone(sys, page);
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	if (!spin_trylock_owned(&pcp->lock, SPIN_SLOT_PCP))
+		return free_claimed_general(sys, page, order, f);
+	bool free_high;
+	int high = free_unref_page_commit_add(zone, pcp, cpu, page, mt, order, &free_high);
+	if (__builtin_expect(pcp->count >= high, 0))
+		return free_fast_drain(zone, pcp, order, mt, high, free_high);
+	spin_unlock_owned(&pcp->lock, SPIN_SLOT_PCP);
+	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
 	return 0;
 }

@@ -130,8 +130,9 @@ static inline bool spin_inside_owned(const spinlock_t *l, const struct spin_thre
 {
 	return me && atomic_load_explicit(&me->inside[l->slot], memory_order_relaxed) == l;
 }
-/* The owner's entry: true when it is in without a locked instruction. */
-static inline bool spin_enter_owned(spinlock_t *l)
+/* The owner's entry: true when it is in without a locked instruction.
+ * slot is l->slot, a constant where the caller knows the lock's class. */
+static inline __attribute__((always_inline)) bool spin_enter_owned_slot(spinlock_t *l, enum spin_slot slot)
 {
 	struct spin_thread *me = spin_self_cache;
 
@@ -140,10 +141,10 @@ static inline bool spin_enter_owned(spinlock_t *l)
 	/* The slot holds this lock on a second entry (the kernel's interrupt
 	 * on the CPU that holds it, whose trylock fails) or another lock of
 	 * its class; spin_take_locked() sorts out which. */
-	_Atomic(const void *) *slot = &me->inside[l->slot];
-	if (atomic_load_explicit(slot, memory_order_relaxed))
+	_Atomic(const void *) *inside = &me->inside[slot];
+	if (atomic_load_explicit(inside, memory_order_relaxed))
 		return false;
-	atomic_store_explicit(slot, l, memory_order_relaxed);
+	atomic_store_explicit(inside, l, memory_order_relaxed);
 	/* The light half of the asymmetric fence; spin_heavy_barrier() is the
 	 * other.  The acquire pairs with the release of revoke in unlock. */
 	atomic_signal_fence(memory_order_seq_cst);
@@ -152,8 +153,12 @@ static inline bool spin_enter_owned(spinlock_t *l)
 	if (!atomic_load_explicit(&l->revoke, memory_order_acquire) &&
 	    atomic_load_explicit(&l->owner, memory_order_relaxed) == me)
 		return true;
-	atomic_store_explicit(slot, NULL, memory_order_release);
+	atomic_store_explicit(inside, NULL, memory_order_release);
 	return false;
+}
+static inline bool spin_enter_owned(spinlock_t *l)
+{
+	return spin_enter_owned_slot(l, l->slot);
 }
 /* Out of line (spinlock.c): the fast paths reach them only when they are
  * not the owner.  spin_take_locked() is one try; spin_lock_contended()
@@ -201,6 +206,27 @@ static inline void spin_unlock(spinlock_t *l)
 #ifdef BUDDY_TSAN
 	__tsan_mutex_post_unlock(l, 0);
 #endif
+}
+
+/* Entry by the owner's way only, for a fast path that must make no call:
+ * one that turns back with nothing changed when this fails, to a slower
+ * path that takes the lock with spin_trylock() or spin_lock().  Its
+ * unlock is spin_unlock_owned().  Under TSan no lock has an owner, so
+ * this always fails and needs no annotation. */
+static inline __attribute__((always_inline)) bool spin_trylock_owned(spinlock_t *l, enum spin_slot slot)
+{
+#ifdef BUDDY_TSAN
+	(void)l;
+	(void)slot;
+	return false;
+#else
+	return spin_enter_owned_slot(l, slot);
+#endif
+}
+static inline __attribute__((always_inline)) void spin_unlock_owned(spinlock_t *l, enum spin_slot slot)
+{
+	(void)l;
+	atomic_store_explicit(&spin_self_cache->inside[slot], NULL, memory_order_release);
 }
 
 #endif
