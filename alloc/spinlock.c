@@ -84,7 +84,10 @@ static void spin_locked_taken(spinlock_t *l, struct spin_thread *me)
 {
 	struct spin_thread *owner = atomic_load_explicit(&l->owner, memory_order_relaxed);
 	if (owner && owner != me) {
-		atomic_store_explicit(&l->revoke, 1, memory_order_relaxed);
+		/* Removed first: an entry by the owner's way reads the owner
+		 * again after marking itself inside, so after the barrier it
+		 * either saw this or is seen inside. */
+		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 		spin_heavy_barrier();
 		for (int spins = 0; spin_thread_inside(owner, l); ) {
 			/* A bounded count: a wait may outlast any int. */
@@ -95,7 +98,6 @@ static void spin_locked_taken(spinlock_t *l, struct spin_thread *me)
 				sched_yield();
 			}
 		}
-		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 		owner = NULL;
 		if (l->bias_after < SPIN_BIAS_STREAK_MAX)
 			l->bias_after *= 4;

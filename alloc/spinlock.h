@@ -10,15 +10,15 @@
  *    nobody else in between becomes its owner (four times as many after
  *    each time an owner was shut out, so contended locks stop flipping).  The owner enters by
  *    writing the lock's address into its own record (struct spin_thread)
- *    and reading revoke: no locked instruction.
- *  - Anyone else takes `locked`; if there is an owner it sets revoke, makes
+ *    and reading the owner again: no locked instruction.
+ *  - Anyone else takes `locked`; if there is an owner it removes it, makes
  *    every running thread of the process pass a full memory barrier
- *    (membarrier(2), the IPI), waits until the owner's record no longer
- *    holds the lock and removes the owner.  The store-then-load on each side with the heavy fence on
+ *    (membarrier(2), the IPI) and waits until the owner's record no longer
+ *    holds the lock.  The store-then-load on each side with the heavy fence on
  *    the rare one is Dekker's protocol.  Removing the owner makes a lock
  *    shared by several threads cost one locked instruction per entry, not
  *    a membarrier per entry.
- *  - An owner that finds revoke set falls back to `locked`, so a trylock
+ *  - An owner that finds itself removed falls back to `locked`, so a trylock
  *    fails exactly when another context holds the lock, as spin_trylock
  *    does; so does a second entry by the thread already inside (the
  *    kernel's interrupt on the holding CPU).
@@ -77,7 +77,6 @@ enum { SPIN_UNLOCKED, SPIN_LOCKED, SPIN_LOCKED_WAITERS };
 
 typedef struct {
 	_Atomic int locked;                   /* held by a non-owner or by the owner's slow entry */
-	_Atomic int revoke;                   /* a holder of `locked` shuts the owner out */
 	_Atomic(struct spin_thread *) owner;  /* or NULL */
 	enum spin_slot slot;                  /* the owner's inside[] slot for this lock */
 	/* Under `locked`: who took it last, how many times in a row, and the
@@ -105,7 +104,6 @@ bool spin_bias_register(void);
 static inline void spin_lock_init(spinlock_t *l, bool bias_ok, enum spin_slot slot)
 {
 	atomic_init(&l->locked, SPIN_UNLOCKED);
-	atomic_init(&l->revoke, 0);
 	atomic_init(&l->owner, NULL);
 	l->slot = slot;
 	l->last_locker = NULL;
@@ -146,12 +144,14 @@ static inline __attribute__((always_inline)) bool spin_enter_owned_slot(spinlock
 		return false;
 	atomic_store_explicit(inside, l, memory_order_relaxed);
 	/* The light half of the asymmetric fence; spin_heavy_barrier() is the
-	 * other.  The acquire pairs with the release of revoke in unlock. */
+	 * other. */
 	atomic_signal_fence(memory_order_seq_cst);
 	/* owner again: a holder of `locked` may have removed it between the
-	 * first look and the store. */
-	if (!atomic_load_explicit(&l->revoke, memory_order_acquire) &&
-	    atomic_load_explicit(&l->owner, memory_order_relaxed) == me)
+	 * first look and the store.  No acquire is needed: a thread becomes
+	 * the owner only while it holds `locked` itself, and stays it only
+	 * while nobody else takes `locked`, so everything another holder did
+	 * came before the locked section that made this thread the owner. */
+	if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me)
 		return true;
 	atomic_store_explicit(inside, NULL, memory_order_release);
 	return false;
@@ -199,7 +199,6 @@ static inline void spin_unlock(spinlock_t *l)
 	if (spin_inside_owned(l, me)) {
 		atomic_store_explicit(&me->inside[l->slot], NULL, memory_order_release);
 	} else {
-		atomic_store_explicit(&l->revoke, 0, memory_order_release);
 		if (atomic_exchange_explicit(&l->locked, 0, memory_order_release) == SPIN_LOCKED_WAITERS)
 			spin_wake(l);
 	}
