@@ -789,6 +789,32 @@ static inline long zone_watermark_unusable_free(struct zone *z, unsigned int ord
 		unusable += zone_page_state(z, NR_FREE_CMA_PAGES);
 	return unusable;
 }
+/* The first half of __zone_watermark_ok(): enough free pages above the
+ * mark, the reserves this request may dip into and lowmem_reserve.  The
+ * second half, a free block of the order, is a scan of the free areas that
+ * a caller about to take such a block under zone->lock may learn there. */
+static inline bool zone_watermark_free_ok(struct zone *z, unsigned int order, unsigned long mark,
+					  int highest_zoneidx, unsigned int alloc_flags, long free_pages)
+{
+	long min = (long)mark;
+
+	free_pages -= zone_watermark_unusable_free(z, order, alloc_flags);
+	if (alloc_flags & ALLOC_RESERVES) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+#ifdef BUDDY_BUG_WMARK_LOWMEM
+	(void)highest_zoneidx;
+	return free_pages > min;
+#else
+	return free_pages > min + (long)z->lowmem_reserve[highest_zoneidx];
+#endif
+}
 /* zone_watermark_fast()'s order-0 shortcut, inline so that the allocation
  * fast path pays no call for the usual answer.  false only means that the
  * full check must decide. */

@@ -136,21 +136,25 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 
 enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
 
+/* Keep movable allocations balanced between CMA and the rest once more
+ * than half the free memory is CMA: such a request tries CMA first. */
+static inline struct page *__rmqueue_cma_first(struct zone *zone, unsigned int order, unsigned int alloc_flags)
+{
+	if ((alloc_flags & ALLOC_CMA) &&
+	    zone_page_state(zone, NR_FREE_CMA_PAGES) > zone_page_state(zone, NR_FREE_PAGES) / 2)
+		return __rmqueue_smallest(zone, order, MIGRATE_CMA);
+	return NULL;
+}
+
 /* __rmqueue(): the requested type first, then fallbacks in increasing order
  * of fragmentation risk.  *mode remembers how far a bulk refill had to go so
  * that the next page of the same refill starts there. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, int mt, unsigned int alloc_flags, int *mode)
 {
-	struct page *page;
+	struct page *page = __rmqueue_cma_first(zone, order, alloc_flags);
 
-	/* Keep movable allocations balanced between CMA and the rest once
-	 * more than half the free memory is CMA. */
-	if ((alloc_flags & ALLOC_CMA) &&
-	    zone_page_state(zone, NR_FREE_CMA_PAGES) > zone_page_state(zone, NR_FREE_PAGES) / 2) {
-		page = __rmqueue_smallest(zone, order, MIGRATE_CMA);
-		if (page)
-			return page;
-	}
+	if (page)
+		return page;
 	switch (*mode) {
 	case RMQUEUE_NORMAL:
 		page = __rmqueue_smallest(zone, order, mt);
@@ -390,6 +394,24 @@ static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, unsigne
 		if (!page && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
 			page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
 	}
+	if (page)
+		page_set_allocated(zone, page, order, mt);
+	spin_unlock(&zone->lock);
+	return page;
+}
+
+/* rmqueue_buddy() when __rmqueue() needs no fallback: the CMA balance, then
+ * a block of the requested type.  NULL, with nothing changed, when neither
+ * has one, so that the caller can take the general path as if this had
+ * not been tried.  The fast flags never hold ALLOC_HIGHATOMIC, which
+ * would try the reserve first. */
+static inline __attribute__((always_inline)) struct page *rmqueue_buddy_fast(struct zone *zone, unsigned int order,
+									       unsigned int alloc_flags, int mt)
+{
+	spin_lock(&zone->lock);
+	struct page *page = __rmqueue_cma_first(zone, order, alloc_flags);
+	if (!page)
+		page = __rmqueue_smallest(zone, order, mt);
 	if (page)
 		page_set_allocated(zone, page, order, mt);
 	spin_unlock(&zone->lock);
@@ -877,34 +899,48 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
 	return true;
 }
 
-/* The common case, without the general path's generality: an order the pcp
- * holds, taken from the preferred zone's pcp list.  The steps are those of
+/* The common case, without the general path's generality: a block from
+ * the preferred zone, off its pcp list for a pcp order, else off the free
+ * lists of the requested type.  The steps are those of
  * get_page_from_freelist() and rmqueue() for the preferred zone, in their
- * order: the alloc flags, the watermark check (ZONE_BELOW_HIGH clear and the
- * high watermark met), then the pcp list.  Whenever one of them would send
- * the request another way -- the zone below high, the pcp lock busy, the
- * list empty and needing a refill -- it returns NULL having changed nothing,
- * and the caller runs the general path as if this had not been tried. */
+ * order: the alloc flags, the watermark check (ZONE_BELOW_HIGH clear and
+ * the high watermark met), then the pcp list or the zone.  Whenever one of
+ * them would send the request another way -- the zone below high, the pcp
+ * lock busy, the list empty and needing a refill, the zone needing a
+ * fallback type -- it returns NULL having changed nothing, and the caller
+ * runs the general path as if this had not been tried. */
 static inline __attribute__((always_inline)) struct page *
 alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_zoneidx, int mt, int cpu)
 {
-	/* ALLOC_NOFRAGMENT is left out: only a refill from the zone looks at
-	 * it, and this path never refills. */
+	/* ALLOC_NOFRAGMENT is left out: only a fallback to another type
+	 * looks at it (a pcp refill, __rmqueue() past the requested type),
+	 * and this path takes none.  Nor is there ALLOC_HIGHATOMIC, so
+	 * get_page_from_freelist() would reserve nothing. */
 	unsigned int alloc_flags = buddy_gfp_fast_alloc_flags(gfp);
 	if (mt != MIGRATE_MOVABLE)
 		alloc_flags &= ~ALLOC_CMA;
 	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed))
 		return NULL;
 	unsigned long mark = wmark_pages(zone, WMARK_HIGH);
-	if (!(order == 0 && zone_watermark_order0_clear(zone, zone_page_state(zone, NR_FREE_PAGES), mark,
-							 highest_zoneidx, alloc_flags)) &&
-	    !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp))
-		return NULL;
-	struct page *page = rmqueue_pcplist_fast(zone, cpu, order, mt);
+	long free_pages = zone_page_state(zone, NR_FREE_PAGES);
+	struct page *page;
+	if (pcp_allowed_order(zone->sys, order)) {
+		if (!(order == 0 && zone_watermark_order0_clear(zone, free_pages, mark, highest_zoneidx, alloc_flags)) &&
+		    !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp))
+			return NULL;
+		page = rmqueue_pcplist_fast(zone, cpu, order, mt);
+	} else {
+		/* The watermark's scan for a block of the order (order > 0
+		 * here) needs no separate look: the block taken under the
+		 * lock, of a pcp type or CMA that the flags allow, is one the
+		 * scan would find; without one we give up anyway. */
+		if (!zone_watermark_free_ok(zone, order, mark, highest_zoneidx, alloc_flags, free_pages))
+			return NULL;
+		page = rmqueue_buddy_fast(zone, order, alloc_flags, mt);
+	}
 	if (!page)
 		return NULL;
-	/* The rest of rmqueue(); the fast flags never hold ALLOC_HIGHATOMIC,
-	 * so get_page_from_freelist() would reserve nothing. */
+	/* The rest of rmqueue(). */
 	if ((alloc_flags & ALLOC_KSWAPD) && atomic_load_explicit(&zone->boosted_watermark, memory_order_relaxed))
 		atomic_store_explicit(&zone->boosted_watermark, false, memory_order_relaxed);
 	return page;
@@ -976,12 +1012,12 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 	if (!sys)
 		return NULL;
 	/* What prepare_alloc_pages() and the checks before the first attempt
-	 * come to for a plain request: a pcp order, a valid GFP without
+	 * come to for a plain request: a valid GFP without
 	 * __GFP_THISNODE, no node mask, fault injection off and no backing
 	 * memory to check or clear.  Anything else, bad requests included,
 	 * goes the general way, which also reports them. */
 	unsigned int facts = sys->gfp_fast[gfp & GFP_FAST_INDEX_MASK];
-	if (__builtin_expect(order > PAGE_ALLOC_COSTLY_ORDER || order > sys->max_order ||
+	if (__builtin_expect(order > sys->max_order ||
 				     (gfp & (~__GFP_BITS_MASK | __GFP_THISNODE)) || nodemask ||
 				     !(facts & GFP_FAST_VALID) || sys->backing || fault_inject_on(sys->fault),
 			     0))

@@ -125,24 +125,7 @@ void setup_per_zone_lowmem_reserve(struct buddy_system *sys)
 bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark, int highest_zoneidx,
 			 unsigned int alloc_flags, long free_pages)
 {
-	long min = (long)mark;
-
-	free_pages -= zone_watermark_unusable_free(z, order, alloc_flags);
-	if (alloc_flags & ALLOC_RESERVES) {
-		if (alloc_flags & ALLOC_MIN_RESERVE) {
-			min -= min / 2;
-			if (alloc_flags & ALLOC_NON_BLOCK)
-				min -= min / 4;
-		}
-		if (alloc_flags & ALLOC_OOM)
-			min -= min / 2;
-	}
-#ifdef BUDDY_BUG_WMARK_LOWMEM
-	(void)highest_zoneidx;
-	if (free_pages <= min)
-#else
-	if (free_pages <= min + (long)z->lowmem_reserve[highest_zoneidx])
-#endif
+	if (!zone_watermark_free_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))
 		return false;
 	if (!order)
 		return true;
