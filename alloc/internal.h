@@ -30,8 +30,12 @@ static inline void list_add(struct list_head *n, struct list_head *h) { list_ins
 static inline void list_add_tail(struct list_head *n, struct list_head *h) { list_insert_between(n, h->prev, h); }
 static inline void list_del(struct list_head *n)
 {
-	n->next->prev = n->prev;
-	n->prev->next = n->next;
+	/* Both read first: the compiler would reload n->next after the store
+	 * to next->prev, which it cannot tell apart. */
+	struct list_head *next = n->next, *prev = n->prev;
+
+	next->prev = prev;
+	prev->next = next;
 	n->next = n->prev = NULL;
 }
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))

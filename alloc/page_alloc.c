@@ -18,9 +18,11 @@
 /* ---- free lists ---- */
 /* The list and block state of a free-list change, without the zone's
  * free_pages_mt[] sum: a split or a merge changes that sum once for all
- * its levels (zone->lock held throughout, so nobody sees the levels). */
+ * its levels (zone->lock held throughout, so nobody sees the levels).
+ * track is sys->track_touched, which a split or merge reads once: the
+ * compiler would reload it after every byte store of a level. */
 static inline void add_to_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt,
-					     bool tail)
+					     bool tail, bool track)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -33,11 +35,12 @@ static inline void add_to_free_list_unsummed(struct zone *zone, struct page *pag
 	set_page_order(page, order);
 	page->free_mt = (uint8_t)mt;
 	page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_buddy));
-	if (zone->sys->track_touched)
+	if (track)
 		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
 
-static inline void del_from_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt)
+static inline void del_from_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt,
+					       bool track)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -46,19 +49,19 @@ static inline void del_from_free_list_unsummed(struct zone *zone, struct page *p
 	set_page_order(page, 0);
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
-	if (zone->sys->track_touched)
+	if (track)
 		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
 
 void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order, int mt, bool tail)
 {
-	add_to_free_list_unsummed(zone, page, order, mt, tail);
+	add_to_free_list_unsummed(zone, page, order, mt, tail, zone->sys->track_touched);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
 }
 
 void __del_from_free_list(struct zone *zone, struct page *page, unsigned int order, int mt)
 {
-	del_from_free_list_unsummed(zone, page, order, mt);
+	del_from_free_list_unsummed(zone, page, order, mt, zone->sys->track_touched);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], -(1L << order));
 }
 
@@ -80,14 +83,14 @@ void account_freepages(struct zone *zone, long nr_pages, int mt)
 /* expand(): split a block of order high down to order low, putting the
  * upper halves back on the free lists.  Returns the pages put back. */
 static inline unsigned long expand_unsummed(struct zone *zone, struct page *page, unsigned int low,
-					    unsigned int high, int mt)
+					    unsigned int high, int mt, bool track)
 {
 	unsigned long size = 1UL << high, nr_added = 0;
 
 	while (high > low) {
 		high--;
 		size >>= 1;
-		add_to_free_list_unsummed(zone, &page[size], high, mt, false);
+		add_to_free_list_unsummed(zone, &page[size], high, mt, false, track);
 		nr_added += size;
 	}
 	return nr_added;
@@ -95,7 +98,7 @@ static inline unsigned long expand_unsummed(struct zone *zone, struct page *page
 
 unsigned long expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
 {
-	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt);
+	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt, zone->sys->track_touched);
 
 	zone_counter_add_locked(&zone->free_pages_mt[mt], (long)nr_added);
 	return nr_added;
@@ -104,9 +107,10 @@ unsigned long expand(struct zone *zone, struct page *page, unsigned int low, uns
 void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
 {
 	long nr_pages = 1L << high;
+	bool track = zone->sys->track_touched;
 
-	del_from_free_list_unsummed(zone, page, high, mt);
-	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt);
+	del_from_free_list_unsummed(zone, page, high, mt, track);
+	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt, track);
 	/* The block left its list and its upper halves went back. */
 	zone_counter_add_locked(&zone->free_pages_mt[mt], (long)nr_added - nr_pages);
 #ifndef BUDDY_BUG_EXPAND_ACCOUNT
@@ -138,7 +142,8 @@ enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
 
 /* Keep movable allocations balanced between CMA and the rest once more
  * than half the free memory is CMA: such a request tries CMA first. */
-static inline struct page *__rmqueue_cma_first(struct zone *zone, unsigned int order, unsigned int alloc_flags)
+static inline __attribute__((always_inline)) struct page *__rmqueue_cma_first(struct zone *zone, unsigned int order,
+										 unsigned int alloc_flags)
 {
 	if ((alloc_flags & ALLOC_CMA) &&
 	    zone_page_state(zone, NR_FREE_CMA_PAGES) > zone_page_state(zone, NR_FREE_PAGES) / 2)
@@ -194,19 +199,37 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, int mt, unsigned i
 }
 
 /* ---- freeing into the buddy lists ---- */
-static struct page *find_buddy_page(struct zone *zone, uint64_t pfn, unsigned int order, uint64_t *buddy_pfn)
+/* What finding a buddy needs, loaded once per free: the merge's own byte
+ * stores might alias the instance's fields for the compiler, and none of
+ * these changes after creation. */
+struct buddy_finder {
+	struct page *mem_map;
+	uint64_t max_pfn;
+	unsigned int nid_zid; /* the zone's nid and zid, as two adjacent bytes of a page read */
+};
+
+static inline struct buddy_finder buddy_finder_of(const struct zone *zone)
 {
-	struct buddy_system *sys = zone->sys;
+	return (struct buddy_finder){
+		.mem_map = zone->sys->mem_map,
+		.max_pfn = zone->sys->max_pfn,
+		.nid_zid = (uint8_t)zone->nid | (unsigned int)(uint8_t)zone->zid << 8,
+	};
+}
+
+static inline struct page *find_buddy_page(const struct buddy_finder *bf, uint64_t pfn, unsigned int order,
+					   uint64_t *buddy_pfn)
+{
 	uint64_t bpfn = pfn ^ (1ULL << order);
 
-	if (bpfn >= sys->max_pfn)
+	if (bpfn >= bf->max_pfn)
 		return NULL;
-	struct page *buddy = pfn_to_page(sys, bpfn);
+	struct page *buddy = &bf->mem_map[bpfn];
 #ifdef BUDDY_BUG_ZONE_MERGE
 	if (!page_flag(buddy, PG_buddy) || buddy->order != order)
 #else
-	if (!page_flag(buddy, PG_buddy) || buddy->order != order || buddy->nid != zone->nid ||
-	    buddy->zid != (uint8_t)zone->zid)
+	if (!page_flag(buddy, PG_buddy) || buddy->order != order ||
+	    (buddy->nid | (unsigned int)buddy->zid << 8) != bf->nid_zid)
 #endif
 		return NULL;
 	if (buddy_pfn)
@@ -216,17 +239,25 @@ static struct page *find_buddy_page(struct zone *zone, uint64_t pfn, unsigned in
 
 /* A block whose next-larger buddy is free is likely to merge soon; putting
  * it at the tail keeps it from being handed out first. */
-static bool buddy_merge_likely(struct zone *zone, uint64_t pfn, unsigned int order)
+static bool buddy_merge_likely(const struct buddy_finder *bf, unsigned int max_order, uint64_t pfn,
+			       unsigned int order)
 {
-	if (order >= zone->sys->max_order - 1)
+	if (order >= max_order - 1)
 		return false;
 	uint64_t higher = pfn & ~(1ULL << order);
-	return find_buddy_page(zone, higher, order + 1, NULL) != NULL;
+	return find_buddy_page(bf, higher, order + 1, NULL) != NULL;
 }
 
 void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order, int mt)
 {
 	struct buddy_system *sys = zone->sys;
+	/* Loaded once, not at every level: see struct buddy_finder. */
+	const struct buddy_finder bf = buddy_finder_of(zone);
+	const unsigned int max_order = sys->max_order, pageblock_order = sys->pageblock_order;
+	const bool track = sys->track_touched;
+	/* Only this thread sets its capture control, and never from in here:
+	 * one look serves every level. */
+	const bool capturing = current_capture_control != NULL;
 	uint64_t buddy_pfn;
 	/* free_pages_mt[mt] for the buddies of this type that left their
 	 * lists, settled once at the end. */
@@ -234,20 +265,20 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 
 	account_freepages(zone, 1L << order, mt);
 #ifdef BUDDY_BUG_TOP_ORDER_MERGE
-	while (order < sys->max_order - 1) {
+	while (order < max_order - 1) {
 #else
-	while (order < sys->max_order) {
+	while (order < max_order) {
 #endif
 		/* A task compacting for this order takes the block as it forms. */
-		if (compaction_capture(zone, page, order, mt)) {
+		if (capturing && __compaction_capture(zone, page, order, mt)) {
 			zone_counter_add_locked(&zone->free_pages_mt[mt], unsummed);
 			return;
 		}
-		struct page *buddy = find_buddy_page(zone, pfn, order, &buddy_pfn);
+		struct page *buddy = find_buddy_page(&bf, pfn, order, &buddy_pfn);
 		int buddy_mt = mt;
 		if (!buddy)
 			break;
-		if (order >= sys->pageblock_order) {
+		if (order >= pageblock_order) {
 			buddy_mt = get_pfnblock_migratetype(sys, buddy_pfn);
 			/* ISOLATE, CMA and HIGHATOMIC blocks keep to themselves. */
 #ifndef BUDDY_BUG_MERGE_ISOLATED
@@ -256,17 +287,20 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 #endif
 		}
 		if (buddy_mt == mt) {
-			del_from_free_list_unsummed(zone, buddy, order, mt);
+			del_from_free_list_unsummed(zone, buddy, order, mt, track);
 			unsummed -= 1L << order;
 		} else {
 			__del_from_free_list(zone, buddy, order, buddy_mt);
 			change_pageblock_range(sys, buddy_pfn, order, mt);
 		}
+		/* The merged block starts at the lower of the two. */
 		pfn &= buddy_pfn;
-		page = pfn_to_page(sys, pfn);
+		if (buddy < page)
+			page = buddy;
 		order++;
 	}
-	add_to_free_list_unsummed(zone, page, order, mt, buddy_merge_likely(zone, pfn, order));
+	add_to_free_list_unsummed(zone, page, order, mt,
+				  buddy_merge_likely(&bf, max_order, pfn, order), track);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], unsummed + (1L << order));
 }
 
