@@ -1240,6 +1240,17 @@ static int free_pages_check_claimed(struct buddy_system *sys, struct page *page,
 	return 0;
 }
 
+/* The end of a free that the pcp does not take: the block leaves the
+ * allocated state and merges, under one hold of zone->lock. */
+static inline __attribute__((always_inline)) void free_claimed_to_zone(struct zone *zone, struct page *page,
+									 uint64_t pfn, unsigned int order)
+{
+	spin_lock(&zone->lock);
+	page_clear_allocated(zone, page, order);
+	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(zone->sys, pfn));
+	spin_unlock(&zone->lock);
+}
+
 void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned int order)
 {
 	uint64_t pfn = page_to_pfn(sys, page);
@@ -1262,29 +1273,30 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 		return;
 	if (pcp_allowed_order(sys, order) && free_unref_page(zone, cpu, page, order))
 		return;
-	spin_lock(&zone->lock);
-	page_clear_allocated(zone, page, order);
-	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
-	spin_unlock(&zone->lock);
+	free_claimed_to_zone(zone, page, pfn, order);
 }
 
-/* free_claimed_block() for the usual block: a pcp order, no owner, not
- * compound, no backing memory to poison, no poisoned page in use anywhere.
- * false, having changed nothing, when one of those does not hold or the
- * pcp step declines (lock busy, isolated pageblock): the caller then runs
- * free_claimed_block() as if this had not been tried. */
+/* free_claimed_block() for the usual block: no owner, not compound, no
+ * backing memory to poison, no poisoned page in use anywhere.  false,
+ * having changed nothing, when one of those does not hold or the pcp step
+ * declines (lock busy, isolated pageblock): the caller then runs
+ * free_claimed_block() as if this had not been tried.  The zone's step
+ * never declines. */
 static inline __attribute__((always_inline)) bool free_claimed_block_fast(struct buddy_system *sys, struct page *page,
 									  unsigned int order)
 {
-	if (order > PAGE_ALLOC_COSTLY_ORDER || (page_flags(page) & (PAGE_FLAG(PG_lru) | PAGE_FLAG(PG_head))) ||
-	    page->mapping || sys->backing || hwpoison_in_use(sys))
+	if ((page_flags(page) & (PAGE_FLAG(PG_lru) | PAGE_FLAG(PG_head))) || page->mapping || sys->backing ||
+	    hwpoison_in_use(sys))
 		return false;
 	int cpu = buddy_cpu_of_thread(sys);
-	if (!free_unref_page(page_zone(sys, page), cpu, page, order))
+	struct zone *zone = page_zone(sys, page);
+	if (!pcp_allowed_order(sys, order))
+		free_claimed_to_zone(zone, page, page_to_pfn(sys, page), order);
+	else if (!free_unref_page(zone, cpu, page, order))
 		return false;
-	/* Counted after the pcp step, not before it as free_claimed_block()
-	 * does, so that giving up leaves nothing to undo; a free that
-	 * returned has counted either way. */
+	/* Counted after the pcp or zone step, not before it as
+	 * free_claimed_block() does, so that giving up leaves nothing to
+	 * undo; a free that returned has counted either way. */
 	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
 	return true;
 }
