@@ -119,19 +119,18 @@ void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low,
 	account_freepages(zone, -nr_pages, mt);
 }
 
-static struct page *get_page_from_free_area(struct free_area *area, int mt)
-{
-	struct list_head *head = &area->free_list[mt];
-
-	return list_empty(head) ? NULL : container_of(head->next, struct page, lru);
-}
-
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 {
-	for (unsigned int current_order = order; current_order <= zone->sys->max_order; current_order++) {
-		struct page *page = get_page_from_free_area(&zone->free_area[current_order], mt);
-		if (!page)
+	const unsigned int max_order = zone->sys->max_order;
+
+	/* Only list heads are looked at until one is not empty: a step from
+	 * one order's list to the next is a pointer increment. */
+	struct free_area *area = &zone->free_area[order];
+	for (unsigned int current_order = order; current_order <= max_order; current_order++, area++) {
+		struct list_head *head = &area->free_list[mt];
+		if (list_empty(head))
 			continue;
+		struct page *page = container_of(head->next, struct page, lru);
 		page_del_and_expand(zone, page, order, current_order, mt);
 		return page;
 	}
