@@ -81,9 +81,11 @@ void account_freepages(struct zone *zone, long nr_pages, int mt)
 }
 
 /* expand(): split a block of order high down to order low, putting the
- * upper halves back on the free lists.  Returns the pages put back. */
-static inline unsigned long expand_unsummed(struct zone *zone, struct page *page, unsigned int low,
-					    unsigned int high, int mt, bool track)
+ * upper halves back on the free lists.  Returns the pages put back.
+ * Forced inline: a call costs about what a level does. */
+static inline __attribute__((always_inline)) unsigned long expand_unsummed(struct zone *zone, struct page *page,
+									    unsigned int low, unsigned int high, int mt,
+									    bool track)
 {
 	unsigned long size = 1UL << high, nr_added = 0;
 
