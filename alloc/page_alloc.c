@@ -1242,9 +1242,10 @@ static int free_pages_check_claimed(struct buddy_system *sys, struct page *page,
 }
 
 /* The end of a free that the pcp does not take: the block leaves the
- * allocated state and merges, under one hold of zone->lock. */
-static inline __attribute__((always_inline)) void free_claimed_to_zone(struct zone *zone, struct page *page,
-									 uint64_t pfn, unsigned int order)
+ * allocated state and merges, under one hold of zone->lock.  Out of line:
+ * inlined, its lock and call cost the pcp orders' free registers. */
+static __attribute__((noinline)) void free_claimed_to_zone(struct zone *zone, struct page *page, uint64_t pfn,
+							     unsigned int order)
 {
 	spin_lock(&zone->lock);
 	page_clear_allocated(zone, page, order);
