@@ -58,7 +58,7 @@
 	    "__rmqueue_fallback_steal() splits the stolen block with the requested type, so the unused halves land on that type's lists inside a pageblock of the other type and the per-type counts drift") \
 	BUG(highatomic_unreserve, "alloc/pageblock.c", "highatomic", "libfuzzer,afl,stress", "mixed-orders", "asan", \
 	    "unreserve_highatomic_pageblock() takes only the free block's own size off nr_reserved_highatomic when it hands back a whole pageblock, so the reserve count drifts up") \
-	BUG(wmark_lowmem, "alloc/internal.h", "watermarks", "libfuzzer,afl", "mixed-orders", "asan",               \
+	BUG(wmark_lowmem, "alloc/internal.h", "watermarks", "libfuzzer,afl", "mixed-orders", "asan",                \
 	    "__zone_watermark_ok() and the order-0 fast check ignore lowmem_reserve, so GFP_KERNEL and movable requests drain ZONE_DMA and ZONE_DMA32 down to min") \
 	BUG(gfp_bad_zone, "alloc/gfp.c", "GFP", "libfuzzer,afl", "mixed-orders", "asan",                            \
 	    "the GFP zone table maps __GFP_DMA|__GFP_HIGHMEM to ZONE_DMA instead of GFP_ZONE_BAD, so an invalid zone combination is served") \

@@ -51,19 +51,16 @@ static inline unsigned long compact_gap(unsigned int order)
  * without putting it on a free list. */
 struct capture_control;
 extern _Thread_local struct capture_control *current_capture_control;
+/* The merge loop calls it only when current_capture_control is set, which
+ * it looks at once per free: a thread that is not compacting, the common
+ * case, pays no call. */
 bool __compaction_capture(struct zone *zone, struct page *page, unsigned int order, int mt);
-/* Inline so that the merge loop of a thread that is not compacting, the
- * common case, pays one thread-local load per level and no call. */
-static inline bool compaction_capture(struct zone *zone, struct page *page, unsigned int order, int mt)
-{
-	return current_capture_control && __compaction_capture(zone, page, order, mt);
-}
 
 /* ---- direct compaction (the slow path) ---- */
 /* The zones of zonerefs[0..nr_zonerefs) up to highest_zoneidx and inside
  * nodemask (0: every node), as for_each_zone_zonelist_nodemask.  A block
  * captured while compacting is returned in *capture already allocated (see
- * compaction_capture): the caller does only the content part of
+ * __compaction_capture): the caller does only the content part of
  * prep_new_page.  COMPACTSTALL/FAIL/SUCCESS are the caller's to count, as
  * __alloc_pages_direct_compact does. */
 enum buddy_compact_result try_to_compact_pages(struct buddy_system *sys, gfp_t gfp, unsigned int order,

@@ -30,8 +30,12 @@ static inline void list_add(struct list_head *n, struct list_head *h) { list_ins
 static inline void list_add_tail(struct list_head *n, struct list_head *h) { list_insert_between(n, h->prev, h); }
 static inline void list_del(struct list_head *n)
 {
-	n->next->prev = n->prev;
-	n->prev->next = n->next;
+	/* Both read first: the compiler would reload n->next after the store
+	 * to next->prev, which it cannot tell apart. */
+	struct list_head *next = n->next, *prev = n->prev;
+
+	next->prev = prev;
+	prev->next = next;
 	n->next = n->prev = NULL;
 }
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -806,10 +810,12 @@ static inline long zone_watermark_unusable_free(struct zone *z, unsigned int ord
 		unusable += zone_page_state(z, NR_FREE_CMA_PAGES);
 	return unusable;
 }
-/* __zone_watermark_ok(), inline for the allocation fast path. */
-static inline __attribute__((always_inline)) bool zone_watermark_ok_inline(struct zone *z, unsigned int order,
-									  unsigned long mark, int highest_zoneidx,
-									  unsigned int alloc_flags, long free_pages)
+/* The first half of __zone_watermark_ok(): enough free pages above the
+ * mark, the reserves this request may dip into and lowmem_reserve.  The
+ * second half, a free block of the order, is a scan of the free areas that
+ * a caller about to take such a block under zone->lock may learn there. */
+static inline bool zone_watermark_free_ok(struct zone *z, unsigned int order, unsigned long mark,
+					  int highest_zoneidx, unsigned int alloc_flags, long free_pages)
 {
 	long min = (long)mark;
 
@@ -825,10 +831,17 @@ static inline __attribute__((always_inline)) bool zone_watermark_ok_inline(struc
 	}
 #ifdef BUDDY_BUG_WMARK_LOWMEM
 	(void)highest_zoneidx;
-	if (free_pages <= min)
+	return free_pages > min;
 #else
-	if (free_pages <= min + (long)z->lowmem_reserve[highest_zoneidx])
+	return free_pages > min + (long)z->lowmem_reserve[highest_zoneidx];
 #endif
+}
+/* __zone_watermark_ok(), inline for the allocation fast path. */
+static inline __attribute__((always_inline)) bool zone_watermark_ok_inline(struct zone *z, unsigned int order,
+									  unsigned long mark, int highest_zoneidx,
+									  unsigned int alloc_flags, long free_pages)
+{
+	if (!zone_watermark_free_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))
 		return false;
 	if (!order)
 		return true;

@@ -18,9 +18,11 @@
 /* ---- free lists ---- */
 /* The list and block state of a free-list change, without the zone's
  * free_pages_mt[] sum: a split or a merge changes that sum once for all
- * its levels (zone->lock held throughout, so nobody sees the levels). */
+ * its levels (zone->lock held throughout, so nobody sees the levels).
+ * track is sys->track_touched, which a split or merge reads once: the
+ * compiler would reload it after every byte store of a level. */
 static inline void add_to_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt,
-					     bool tail)
+					     bool tail, bool track)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -33,11 +35,12 @@ static inline void add_to_free_list_unsummed(struct zone *zone, struct page *pag
 	set_page_order(page, order);
 	page->free_mt = (uint8_t)mt;
 	page_flags_store_locked(page, page_flags(page) | PAGE_FLAG(PG_buddy));
-	if (zone->sys->track_touched)
+	if (track)
 		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
 
-static inline void del_from_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt)
+static inline void del_from_free_list_unsummed(struct zone *zone, struct page *page, unsigned int order, int mt,
+					       bool track)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -46,19 +49,19 @@ static inline void del_from_free_list_unsummed(struct zone *zone, struct page *p
 	set_page_order(page, 0);
 	counter_add_locked(&area->nr_free, -1);
 	counter_add_locked(&area->nr_free_mt[mt], -1);
-	if (zone->sys->track_touched)
+	if (track)
 		touch_log_add(&zone->touched, page_to_pfn(zone->sys, page));
 }
 
 void __add_to_free_list(struct zone *zone, struct page *page, unsigned int order, int mt, bool tail)
 {
-	add_to_free_list_unsummed(zone, page, order, mt, tail);
+	add_to_free_list_unsummed(zone, page, order, mt, tail, zone->sys->track_touched);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], 1L << order);
 }
 
 void __del_from_free_list(struct zone *zone, struct page *page, unsigned int order, int mt)
 {
-	del_from_free_list_unsummed(zone, page, order, mt);
+	del_from_free_list_unsummed(zone, page, order, mt, zone->sys->track_touched);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], -(1L << order));
 }
 
@@ -78,16 +81,18 @@ void account_freepages(struct zone *zone, long nr_pages, int mt)
 }
 
 /* expand(): split a block of order high down to order low, putting the
- * upper halves back on the free lists.  Returns the pages put back. */
-static inline unsigned long expand_unsummed(struct zone *zone, struct page *page, unsigned int low,
-					    unsigned int high, int mt)
+ * upper halves back on the free lists.  Returns the pages put back.
+ * Forced inline: a call costs about what a level does. */
+static inline __attribute__((always_inline)) unsigned long expand_unsummed(struct zone *zone, struct page *page,
+									    unsigned int low, unsigned int high, int mt,
+									    bool track)
 {
 	unsigned long size = 1UL << high, nr_added = 0;
 
 	while (high > low) {
 		high--;
 		size >>= 1;
-		add_to_free_list_unsummed(zone, &page[size], high, mt, false);
+		add_to_free_list_unsummed(zone, &page[size], high, mt, false, track);
 		nr_added += size;
 	}
 	return nr_added;
@@ -95,7 +100,7 @@ static inline unsigned long expand_unsummed(struct zone *zone, struct page *page
 
 unsigned long expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
 {
-	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt);
+	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt, zone->sys->track_touched);
 
 	zone_counter_add_locked(&zone->free_pages_mt[mt], (long)nr_added);
 	return nr_added;
@@ -104,9 +109,10 @@ unsigned long expand(struct zone *zone, struct page *page, unsigned int low, uns
 void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low, unsigned int high, int mt)
 {
 	long nr_pages = 1L << high;
+	bool track = zone->sys->track_touched;
 
-	del_from_free_list_unsummed(zone, page, high, mt);
-	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt);
+	del_from_free_list_unsummed(zone, page, high, mt, track);
+	unsigned long nr_added = expand_unsummed(zone, page, low, high, mt, track);
 	/* The block left its list and its upper halves went back. */
 	zone_counter_add_locked(&zone->free_pages_mt[mt], (long)nr_added - nr_pages);
 #ifndef BUDDY_BUG_EXPAND_ACCOUNT
@@ -115,19 +121,18 @@ void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low,
 	account_freepages(zone, -nr_pages, mt);
 }
 
-static struct page *get_page_from_free_area(struct free_area *area, int mt)
-{
-	struct list_head *head = &area->free_list[mt];
-
-	return list_empty(head) ? NULL : container_of(head->next, struct page, lru);
-}
-
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 {
-	for (unsigned int current_order = order; current_order <= zone->sys->max_order; current_order++) {
-		struct page *page = get_page_from_free_area(&zone->free_area[current_order], mt);
-		if (!page)
+	const unsigned int max_order = zone->sys->max_order;
+
+	/* Only list heads are looked at until one is not empty: a step from
+	 * one order's list to the next is a pointer increment. */
+	struct free_area *area = &zone->free_area[order];
+	for (unsigned int current_order = order; current_order <= max_order; current_order++, area++) {
+		struct list_head *head = &area->free_list[mt];
+		if (list_empty(head))
 			continue;
+		struct page *page = container_of(head->next, struct page, lru);
 		page_del_and_expand(zone, page, order, current_order, mt);
 		return page;
 	}
@@ -136,21 +141,26 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 
 enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
 
+/* Keep movable allocations balanced between CMA and the rest once more
+ * than half the free memory is CMA: such a request tries CMA first. */
+static inline __attribute__((always_inline)) struct page *__rmqueue_cma_first(struct zone *zone, unsigned int order,
+										 unsigned int alloc_flags)
+{
+	if ((alloc_flags & ALLOC_CMA) &&
+	    zone_page_state(zone, NR_FREE_CMA_PAGES) > zone_page_state(zone, NR_FREE_PAGES) / 2)
+		return __rmqueue_smallest(zone, order, MIGRATE_CMA);
+	return NULL;
+}
+
 /* __rmqueue(): the requested type first, then fallbacks in increasing order
  * of fragmentation risk.  *mode remembers how far a bulk refill had to go so
  * that the next page of the same refill starts there. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, int mt, unsigned int alloc_flags, int *mode)
 {
-	struct page *page;
+	struct page *page = __rmqueue_cma_first(zone, order, alloc_flags);
 
-	/* Keep movable allocations balanced between CMA and the rest once
-	 * more than half the free memory is CMA. */
-	if ((alloc_flags & ALLOC_CMA) &&
-	    zone_page_state(zone, NR_FREE_CMA_PAGES) > zone_page_state(zone, NR_FREE_PAGES) / 2) {
-		page = __rmqueue_smallest(zone, order, MIGRATE_CMA);
-		if (page)
-			return page;
-	}
+	if (page)
+		return page;
 	switch (*mode) {
 	case RMQUEUE_NORMAL:
 		page = __rmqueue_smallest(zone, order, mt);
@@ -190,19 +200,37 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, int mt, unsigned i
 }
 
 /* ---- freeing into the buddy lists ---- */
-static struct page *find_buddy_page(struct zone *zone, uint64_t pfn, unsigned int order, uint64_t *buddy_pfn)
+/* What finding a buddy needs, loaded once per free: the merge's own byte
+ * stores might alias the instance's fields for the compiler, and none of
+ * these changes after creation. */
+struct buddy_finder {
+	struct page *mem_map;
+	uint64_t max_pfn;
+	unsigned int nid_zid; /* the zone's nid and zid, as two adjacent bytes of a page read */
+};
+
+static inline struct buddy_finder buddy_finder_of(const struct zone *zone)
 {
-	struct buddy_system *sys = zone->sys;
+	return (struct buddy_finder){
+		.mem_map = zone->sys->mem_map,
+		.max_pfn = zone->sys->max_pfn,
+		.nid_zid = (uint8_t)zone->nid | (unsigned int)(uint8_t)zone->zid << 8,
+	};
+}
+
+static inline struct page *find_buddy_page(const struct buddy_finder *bf, uint64_t pfn, unsigned int order,
+					   uint64_t *buddy_pfn)
+{
 	uint64_t bpfn = pfn ^ (1ULL << order);
 
-	if (bpfn >= sys->max_pfn)
+	if (bpfn >= bf->max_pfn)
 		return NULL;
-	struct page *buddy = pfn_to_page(sys, bpfn);
+	struct page *buddy = &bf->mem_map[bpfn];
 #ifdef BUDDY_BUG_ZONE_MERGE
 	if (!page_flag(buddy, PG_buddy) || buddy->order != order)
 #else
-	if (!page_flag(buddy, PG_buddy) || buddy->order != order || buddy->nid != zone->nid ||
-	    buddy->zid != (uint8_t)zone->zid)
+	if (!page_flag(buddy, PG_buddy) || buddy->order != order ||
+	    (buddy->nid | (unsigned int)buddy->zid << 8) != bf->nid_zid)
 #endif
 		return NULL;
 	if (buddy_pfn)
@@ -212,17 +240,25 @@ static struct page *find_buddy_page(struct zone *zone, uint64_t pfn, unsigned in
 
 /* A block whose next-larger buddy is free is likely to merge soon; putting
  * it at the tail keeps it from being handed out first. */
-static bool buddy_merge_likely(struct zone *zone, uint64_t pfn, unsigned int order)
+static bool buddy_merge_likely(const struct buddy_finder *bf, unsigned int max_order, uint64_t pfn,
+			       unsigned int order)
 {
-	if (order >= zone->sys->max_order - 1)
+	if (order >= max_order - 1)
 		return false;
 	uint64_t higher = pfn & ~(1ULL << order);
-	return find_buddy_page(zone, higher, order + 1, NULL) != NULL;
+	return find_buddy_page(bf, higher, order + 1, NULL) != NULL;
 }
 
 void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigned int order, int mt)
 {
 	struct buddy_system *sys = zone->sys;
+	/* Loaded once, not at every level: see struct buddy_finder. */
+	const struct buddy_finder bf = buddy_finder_of(zone);
+	const unsigned int max_order = sys->max_order, pageblock_order = sys->pageblock_order;
+	const bool track = sys->track_touched;
+	/* Only this thread sets its capture control, and never from in here:
+	 * one look serves every level. */
+	const bool capturing = current_capture_control != NULL;
 	uint64_t buddy_pfn;
 	/* free_pages_mt[mt] for the buddies of this type that left their
 	 * lists, settled once at the end. */
@@ -230,20 +266,20 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 
 	account_freepages(zone, 1L << order, mt);
 #ifdef BUDDY_BUG_TOP_ORDER_MERGE
-	while (order < sys->max_order - 1) {
+	while (order < max_order - 1) {
 #else
-	while (order < sys->max_order) {
+	while (order < max_order) {
 #endif
 		/* A task compacting for this order takes the block as it forms. */
-		if (compaction_capture(zone, page, order, mt)) {
+		if (capturing && __compaction_capture(zone, page, order, mt)) {
 			zone_counter_add_locked(&zone->free_pages_mt[mt], unsummed);
 			return;
 		}
-		struct page *buddy = find_buddy_page(zone, pfn, order, &buddy_pfn);
+		struct page *buddy = find_buddy_page(&bf, pfn, order, &buddy_pfn);
 		int buddy_mt = mt;
 		if (!buddy)
 			break;
-		if (order >= sys->pageblock_order) {
+		if (order >= pageblock_order) {
 			buddy_mt = get_pfnblock_migratetype(sys, buddy_pfn);
 			/* ISOLATE, CMA and HIGHATOMIC blocks keep to themselves. */
 #ifndef BUDDY_BUG_MERGE_ISOLATED
@@ -252,17 +288,20 @@ void __free_one_page(struct zone *zone, struct page *page, uint64_t pfn, unsigne
 #endif
 		}
 		if (buddy_mt == mt) {
-			del_from_free_list_unsummed(zone, buddy, order, mt);
+			del_from_free_list_unsummed(zone, buddy, order, mt, track);
 			unsummed -= 1L << order;
 		} else {
 			__del_from_free_list(zone, buddy, order, buddy_mt);
 			change_pageblock_range(sys, buddy_pfn, order, mt);
 		}
+		/* The merged block starts at the lower of the two. */
 		pfn &= buddy_pfn;
-		page = pfn_to_page(sys, pfn);
+		if (buddy < page)
+			page = buddy;
 		order++;
 	}
-	add_to_free_list_unsummed(zone, page, order, mt, buddy_merge_likely(zone, pfn, order));
+	add_to_free_list_unsummed(zone, page, order, mt,
+				  buddy_merge_likely(&bf, max_order, pfn, order), track);
 	zone_counter_add_locked(&zone->free_pages_mt[mt], unsummed + (1L << order));
 }
 
@@ -390,6 +429,24 @@ static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, unsigne
 		if (!page && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
 			page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
 	}
+	if (page)
+		page_set_allocated(zone, page, order, mt);
+	spin_unlock(&zone->lock);
+	return page;
+}
+
+/* rmqueue_buddy() when __rmqueue() needs no fallback: the CMA balance, then
+ * a block of the requested type.  NULL, with nothing changed, when neither
+ * has one, so that the caller can take the general path as if this had
+ * not been tried.  The fast flags never hold ALLOC_HIGHATOMIC, which
+ * would try the reserve first. */
+static inline __attribute__((always_inline)) struct page *rmqueue_buddy_fast(struct zone *zone, unsigned int order,
+									       unsigned int alloc_flags, int mt)
+{
+	spin_lock(&zone->lock);
+	struct page *page = __rmqueue_cma_first(zone, order, alloc_flags);
+	if (!page)
+		page = __rmqueue_smallest(zone, order, mt);
 	if (page)
 		page_set_allocated(zone, page, order, mt);
 	spin_unlock(&zone->lock);
@@ -877,20 +934,24 @@ static bool prep_new_page_contents(struct buddy_system *sys, struct page *page, 
 	return true;
 }
 
-/* The common case, without the general path's generality: an order the pcp
- * holds, taken from the preferred zone's pcp list.  The steps are those of
+/* The common case, without the general path's generality: a block from
+ * the preferred zone, off its pcp list for a pcp order, else off the free
+ * lists of the requested type.  The steps are those of
  * get_page_from_freelist() and rmqueue() for the preferred zone, in their
- * order: the alloc flags, the watermark check (ZONE_BELOW_HIGH clear and the
- * high watermark met), then the pcp list.  Whenever one of them would send
- * the request another way -- the zone below high, the pcp lock busy, the
- * list empty and needing a refill -- it returns NULL having changed nothing,
- * and the caller runs the general path as if this had not been tried. */
+ * order: the alloc flags, the watermark check (ZONE_BELOW_HIGH clear and
+ * the high watermark met), then the pcp list or the zone.  Whenever one of
+ * them would send the request another way -- the zone below high, the pcp
+ * lock busy, the list empty and needing a refill, the zone needing a
+ * fallback type -- it returns NULL having changed nothing, and the caller
+ * runs the general path as if this had not been tried. */
 static inline __attribute__((always_inline)) struct page *
 alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_zoneidx, int mt, int cpu,
 		 bool owned_only)
 {
-	/* ALLOC_NOFRAGMENT is left out: only a refill from the zone looks at
-	 * it, and this path never refills. */
+	/* ALLOC_NOFRAGMENT is left out: only a fallback to another type
+	 * looks at it (a pcp refill, __rmqueue() past the requested type),
+	 * and this path takes none.  Nor is there ALLOC_HIGHATOMIC, so
+	 * get_page_from_freelist() would reserve nothing. */
 	unsigned int alloc_flags = buddy_gfp_fast_alloc_flags(gfp);
 	if (mt != MIGRATE_MOVABLE)
 		alloc_flags &= ~ALLOC_CMA;
@@ -898,23 +959,34 @@ alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_z
 		return NULL;
 	unsigned long mark = wmark_pages(zone, WMARK_HIGH);
 	long free_pages = zone_page_state(zone, NR_FREE_PAGES);
-	if (owned_only) {
-		/* No call: the whole check inline for orders above 0, and for
-		 * order 0 its shortcut, which the general path, when that
-		 * fails, follows with the rest of zone_watermark_fast(). */
-		if (order ? !zone_watermark_ok_inline(zone, order, mark, highest_zoneidx, alloc_flags, free_pages)
-			  : !zone_watermark_order0_clear(zone, free_pages, mark, highest_zoneidx, alloc_flags))
+	struct page *page;
+	if (pcp_allowed_order(zone->sys, order)) {
+		if (owned_only) {
+			/* No call: the whole check inline for orders above 0,
+			 * and for order 0 its shortcut, which the general path,
+			 * when that fails, follows with the rest of
+			 * zone_watermark_fast(). */
+			if (order ? !zone_watermark_ok_inline(zone, order, mark, highest_zoneidx, alloc_flags, free_pages)
+				  : !zone_watermark_order0_clear(zone, free_pages, mark, highest_zoneidx, alloc_flags))
+				return NULL;
+		} else if (!(order == 0 &&
+			     zone_watermark_order0_clear(zone, free_pages, mark, highest_zoneidx, alloc_flags)) &&
+			   !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp)) {
 			return NULL;
-	} else if (!(order == 0 &&
-		     zone_watermark_order0_clear(zone, free_pages, mark, highest_zoneidx, alloc_flags)) &&
-		   !zone_watermark_fast(zone, order, mark, highest_zoneidx, alloc_flags, gfp)) {
-		return NULL;
+		}
+		page = rmqueue_pcplist_fast(zone, cpu, order, mt, owned_only);
+	} else {
+		/* The watermark's scan for a block of the order (order > 0
+		 * here) needs no separate look: the block taken under the
+		 * lock, of a pcp type or CMA that the flags allow, is one the
+		 * scan would find; without one we give up anyway. */
+		if (!zone_watermark_free_ok(zone, order, mark, highest_zoneidx, alloc_flags, free_pages))
+			return NULL;
+		page = rmqueue_buddy_fast(zone, order, alloc_flags, mt);
 	}
-	struct page *page = rmqueue_pcplist_fast(zone, cpu, order, mt, owned_only);
 	if (!page)
 		return NULL;
-	/* The rest of rmqueue(); the fast flags never hold ALLOC_HIGHATOMIC,
-	 * so get_page_from_freelist() would reserve nothing. */
+	/* The rest of rmqueue(). */
 	if ((alloc_flags & ALLOC_KSWAPD) && atomic_load_explicit(&zone->boosted_watermark, memory_order_relaxed))
 		atomic_store_explicit(&zone->boosted_watermark, false, memory_order_relaxed);
 	return page;
@@ -986,12 +1058,12 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 	if (!sys)
 		return NULL;
 	/* What prepare_alloc_pages() and the checks before the first attempt
-	 * come to for a plain request: a pcp order, a valid GFP without
+	 * come to for a plain request: a valid GFP without
 	 * __GFP_THISNODE, no node mask, fault injection off and no backing
 	 * memory to check or clear.  Anything else, bad requests included,
 	 * goes the general way, which also reports them. */
 	unsigned int facts = sys->gfp_fast[gfp & GFP_FAST_INDEX_MASK];
-	if (__builtin_expect(order > PAGE_ALLOC_COSTLY_ORDER || order > sys->max_order ||
+	if (__builtin_expect(order > sys->max_order ||
 				     (gfp & (~__GFP_BITS_MASK | __GFP_THISNODE)) || nodemask ||
 				     !(facts & GFP_FAST_VALID) || sys->backing || fault_inject_on(sys->fault),
 			     0))
@@ -1182,6 +1254,18 @@ static int free_pages_check_claimed(struct buddy_system *sys, struct page *page,
 	return 0;
 }
 
+/* The end of a free that the pcp does not take: the block leaves the
+ * allocated state and merges, under one hold of zone->lock.  Out of line:
+ * inlined, its lock and call cost the pcp orders' free registers. */
+static __attribute__((noinline)) void free_claimed_to_zone(struct zone *zone, struct page *page, uint64_t pfn,
+							     unsigned int order)
+{
+	spin_lock(&zone->lock);
+	page_clear_allocated(zone, page, order);
+	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(zone->sys, pfn));
+	spin_unlock(&zone->lock);
+}
+
 void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned int order)
 {
 	uint64_t pfn = page_to_pfn(sys, page);
@@ -1204,15 +1288,12 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 		return;
 	if (pcp_allowed_order(sys, order) && free_unref_page(zone, cpu, page, order))
 		return;
-	spin_lock(&zone->lock);
-	page_clear_allocated(zone, page, order);
-	__free_one_page(zone, page, pfn, order, get_pfnblock_migratetype(sys, pfn));
-	spin_unlock(&zone->lock);
+	free_claimed_to_zone(zone, page, pfn, order);
 }
 
 /* buddy_free_pages() for every block its fast path turns down before
- * claiming it: a bad pointer, order or block, a compound or owned block, a
- * non-pcp order, a race with another claim. */
+ * claiming it: a bad pointer, order or block, a compound or lru block, a
+ * race with another claim. */
 static __attribute__((noinline)) int free_pages_general(struct buddy_system *sys, struct page *page,
 							unsigned int order)
 {
@@ -1268,9 +1349,9 @@ static __attribute__((noinline)) int free_fast_drain(struct zone *zone, struct p
 	return 0;
 }
 
-/* The usual free -- a valid, allocated block of a pcp order, not compound,
- * lru, owned or isolated, no backing memory to poison, no poisoned page in
- * use anywhere, the pcp lock this thread's by the owner's way -- is
+/* The usual free -- a valid, allocated block, not compound, lru, owned or
+ * isolated, no backing memory to poison, no poisoned page in use anywhere,
+ * for a pcp order the pcp lock this thread's by the owner's way -- is
  * free_pages_prepare() and free_claimed_block() with all that cannot
  * happen left out.  Where one of those does not hold, the general path
  * takes over as if this one had not been tried from that point. */
@@ -1282,8 +1363,7 @@ int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int o
 			      PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_isolated) |
 			      PAGE_FLAG(PG_lru);
 	uint32_t f = 0;
-	if (__builtin_expect(!page || !valid_page_pointer(sys, page) || order > PAGE_ALLOC_COSTLY_ORDER ||
-				     order > sys->max_order ||
+	if (__builtin_expect(!page || !valid_page_pointer(sys, page) || order > sys->max_order ||
 				     ((f = page_flags(page)) & look) != (PAGE_FLAG(PG_present) | PAGE_FLAG(PG_allocated)) ||
 				     page_order(page) != order || !free_pages_claim(page, &f),
 			     0))
@@ -1291,8 +1371,13 @@ int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int o
 	/* Claimed: the block is ours, and its owner fields stay put. */
 	if (__builtin_expect(page->refcount != 1 || page->mapping || sys->backing || hwpoison_in_use(sys), 0))
 		return free_claimed_general(sys, page, order, f);
-	/* free_unref_page() */
 	uint64_t pfn = page_to_pfn(sys, page);
+	if (!pcp_allowed_order(sys, order)) {
+		free_claimed_to_zone(page_zone(sys, page), page, pfn, order);
+		count_vm_events(sys, PGFREE, 1UL << order);
+		return 0;
+	}
+	/* free_unref_page() */
 	int mt = get_pfnblock_migratetype(sys, pfn);
 	if (mt >= MIGRATE_PCPTYPES) {
 		if (is_migrate_isolate(mt))
