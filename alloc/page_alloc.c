@@ -1052,11 +1052,12 @@ static __attribute__((noinline)) struct page *alloc_pages_general(struct buddy_s
 	return page;
 }
 
-struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
-					int preferred_nid, uint64_t nodemask)
+/* buddy_alloc_pages_nodemask() without the NULL check: inline twice, for
+ * the pcp's low orders and for the rest, so that each copy is compiled for
+ * its own orders. */
+static inline __attribute__((always_inline)) struct page *
+alloc_pages_try_fast(struct buddy_system *sys, gfp_t gfp, unsigned int order, int preferred_nid, uint64_t nodemask)
 {
-	if (!sys)
-		return NULL;
 	/* What prepare_alloc_pages() and the checks before the first attempt
 	 * come to for a plain request: a valid GFP without
 	 * __GFP_THISNODE, no node mask, fault injection off and no backing
@@ -1084,6 +1085,23 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 	if ((gfp & __GFP_COMP) && order)
 		prep_compound_page(page, order);
 	return page;
+}
+
+static __attribute__((noinline)) struct page *alloc_pages_high_order(struct buddy_system *sys, gfp_t gfp,
+								     unsigned int order, int preferred_nid,
+								     uint64_t nodemask)
+{
+	return alloc_pages_try_fast(sys, gfp, order, preferred_nid, nodemask);
+}
+
+struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, unsigned int order,
+					int preferred_nid, uint64_t nodemask)
+{
+	if (!sys)
+		return NULL;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return alloc_pages_high_order(sys, gfp, order, preferred_nid, nodemask);
+	return alloc_pages_try_fast(sys, gfp, order, preferred_nid, nodemask);
 }
 
 struct page *buddy_alloc_pages_mapping(struct buddy_system *sys, gfp_t gfp, unsigned int order, int preferred_nid,
@@ -1355,10 +1373,9 @@ static __attribute__((noinline)) int free_fast_drain(struct zone *zone, struct p
  * free_pages_prepare() and free_claimed_block() with all that cannot
  * happen left out.  Where one of those does not hold, the general path
  * takes over as if this one had not been tried from that point. */
-int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)
+static inline __attribute__((always_inline)) int free_pages_try_fast(struct buddy_system *sys, struct page *page,
+								     unsigned int order)
 {
-	if (!sys)
-		return -EINVAL;
 	const uint32_t look = PAGE_FLAG(PG_present) | PAGE_FLAG(PG_tail) | PAGE_FLAG(PG_allocated) |
 			      PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_isolated) |
 			      PAGE_FLAG(PG_lru);
@@ -1396,4 +1413,20 @@ int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int o
 	spin_unlock_owned(&pcp->lock, SPIN_SLOT_PCP);
 	count_vm_events_cpu(sys, cpu, PGFREE, 1UL << order);
 	return 0;
+}
+
+/* As alloc_pages_high_order(). */
+static __attribute__((noinline)) int free_pages_high_order(struct buddy_system *sys, struct page *page,
+							   unsigned int order)
+{
+	return free_pages_try_fast(sys, page, order);
+}
+
+int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int order)
+{
+	if (!sys)
+		return -EINVAL;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return free_pages_high_order(sys, page, order);
+	return free_pages_try_fast(sys, page, order);
 }
