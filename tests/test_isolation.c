@@ -697,6 +697,11 @@ static void test_cma(void)
  * frees movable pages: a TSan run checks the locking. */
 struct churn {
 	struct buddy_system *sys;
+	/* Not on the churn thread's stack: a free of a block that a migration
+	 * holds isolated returns at once, and the migration may still call the
+	 * owner back (it answers -EAGAIN), so the owner must outlive every
+	 * migration that could hold one of its blocks -- here, the CMA loop. */
+	struct owner o;
 	_Atomic bool stop;
 	_Atomic int errors;     /* tap's counters are not for other threads */
 	_Atomic int rounds;
@@ -706,34 +711,32 @@ static void *churn_thread(void *arg)
 {
 	struct churn *ch = arg;
 	struct buddy_system *sys = ch->sys;
-	struct owner o;
+	struct owner *o = &ch->o;
 
 	buddy_bind_cpu(sys, 1);
-	owner_init(&o, sys);
 	while (!atomic_load(&ch->stop) && atomic_load(&ch->rounds) < 2000) {
 		for (int i = 0; i < 16; i++) {
 			struct page *page = buddy_alloc_pages_mapping(sys, GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0, -1, 0,
-								      &o.m, (uint64_t)i);
+								      &o->m, (uint64_t)i);
 			/* No contents: a write racing the allocator's copy of a
 			 * migrating page would be a race by design (the kernel
 			 * holds the page lock across it); contents are checked by
 			 * the single-threaded tests. */
-			pthread_mutex_lock(&o.lock);
-			o.pages[i] = page;
-			pthread_mutex_unlock(&o.lock);
+			pthread_mutex_lock(&o->lock);
+			o->pages[i] = page;
+			pthread_mutex_unlock(&o->lock);
 		}
-		o.nr = 16;
+		o->nr = 16;
 		for (int i = 0; i < 16; i++) {
-			pthread_mutex_lock(&o.lock);
-			struct page *page = o.pages[i];
-			o.pages[i] = NULL;
-			pthread_mutex_unlock(&o.lock);
+			pthread_mutex_lock(&o->lock);
+			struct page *page = o->pages[i];
+			o->pages[i] = NULL;
+			pthread_mutex_unlock(&o->lock);
 			if (page && buddy_free_pages(sys, page, 0))
 				atomic_fetch_add(&ch->errors, 1);
 		}
 		atomic_fetch_add(&ch->rounds, 1);
 	}
-	pthread_mutex_destroy(&o.lock);
 	return NULL;
 }
 
@@ -744,9 +747,14 @@ static void test_cma_concurrent(void)
 	struct churn ch = { .sys = sys };
 	pthread_t t;
 
+	owner_init(&ch.o, sys);
+
 	CHECK_EQ(pthread_create(&t, NULL, churn_thread, &ch), 0);
 	int ok = 0;
-	for (int i = 0; i < 40; i++) {
+	/* At least 40, and on until the churn has run a few rounds alongside:
+	 * on a busy machine the thread may not get going before 40 are done.
+	 * Bounded, in case it never does. */
+	for (int i = 0; i < 40 || (atomic_load(&ch.rounds) < 5 && i < 200000); i++) {
 		struct page *p = buddy_cma_alloc(sys, 0, 3 * PB, 0);
 		if (p) {
 			ok++;
@@ -757,7 +765,8 @@ static void test_cma_concurrent(void)
 	pthread_join(t, NULL);
 	CHECK(ok > 0, "no CMA allocation succeeded");
 	CHECK_EQ(atomic_load(&ch.errors), 0);
-	CHECK(atomic_load(&ch.rounds) > 0);
+	CHECK(atomic_load(&ch.rounds) >= 5, "the churn ran %d rounds alongside", atomic_load(&ch.rounds));
+	pthread_mutex_destroy(&ch.o.lock);
 	buddy_drain_all_pages(sys);
 	check_clean(sys, "after concurrent CMA");
 	buddy_system_destroy(sys);

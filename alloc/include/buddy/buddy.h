@@ -279,7 +279,12 @@ size_t buddy_log_read(struct buddy_system *sys, char *buf, size_t len);
  * allocation, isolation, offlining and hwpoison (alloc/ files of the same
  * names as mm/'s). ==== */
 
-/* An owner of pages, like the kernel's address_space with movable ops. */
+/* An owner of pages, like the kernel's address_space with movable ops.
+ * Callbacks come on any thread, also for a block whose free has returned:
+ * a free that finds the block isolated by a migration or reclaim returns at
+ * once, and the isolator finishes it afterwards.  So an owner answers
+ * -EAGAIN/-EBUSY for a block it no longer holds, and keeps the mapping
+ * valid until no migration, reclaim or release can be running. */
 struct buddy_mapping;
 struct buddy_mapping_ops {
 	/* Compaction, contiguous allocation or offlining moves the block from
