@@ -952,9 +952,10 @@ alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_z
 	 * looks at it (a pcp refill, __rmqueue() past the requested type),
 	 * and this path takes none.  Nor is there ALLOC_HIGHATOMIC, so
 	 * get_page_from_freelist() would reserve nothing. */
-	unsigned int alloc_flags = buddy_gfp_fast_alloc_flags(gfp);
-	if (mt != MIGRATE_MOVABLE)
-		alloc_flags &= ~ALLOC_CMA;
+	/* ALLOC_CMA for a movable request (buddy_gfp_fast_alloc_flags) that
+	 * gets a movable block: taken from mt, which says both. */
+	unsigned int alloc_flags =
+		(buddy_gfp_fast_alloc_flags(gfp) & ~ALLOC_CMA) | (mt == MIGRATE_MOVABLE ? ALLOC_CMA : 0);
 	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed))
 		return NULL;
 	unsigned long mark = wmark_pages(zone, WMARK_HIGH);
@@ -1101,6 +1102,8 @@ struct page *buddy_alloc_pages_nodemask(struct buddy_system *sys, gfp_t gfp, uns
 		return NULL;
 	if (order > PAGE_ALLOC_COSTLY_ORDER)
 		return alloc_pages_high_order(sys, gfp, order, preferred_nid, nodemask);
+	if (order == 0)
+		return alloc_pages_try_fast(sys, gfp, 0, preferred_nid, nodemask);
 	return alloc_pages_try_fast(sys, gfp, order, preferred_nid, nodemask);
 }
 
@@ -1428,5 +1431,7 @@ int buddy_free_pages(struct buddy_system *sys, struct page *page, unsigned int o
 		return -EINVAL;
 	if (order > PAGE_ALLOC_COSTLY_ORDER)
 		return free_pages_high_order(sys, page, order);
+	if (order == 0)
+		return free_pages_try_fast(sys, page, 0);
 	return free_pages_try_fast(sys, page, order);
 }
