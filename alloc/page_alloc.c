@@ -1173,13 +1173,23 @@ size_t buddy_alloc_pages_bulk(struct buddy_system *sys, gfp_t gfp, int preferred
 }
 
 /* ---- free ---- */
+/* page is a page record of sys: then true, with its pfn. */
+static inline bool page_pointer_pfn(const struct buddy_system *sys, const struct page *page, uint64_t *pfn)
+{
+	/* Below mem_map (NULL too) the difference wraps past mem_map_bytes. */
+	uintptr_t off = (uintptr_t)page - (uintptr_t)sys->mem_map;
+
+	if (off >= sys->mem_map_bytes || off % sizeof(struct page))
+		return false;
+	*pfn = off / sizeof(struct page);
+	return true;
+}
+
 static bool valid_page_pointer(const struct buddy_system *sys, const struct page *page)
 {
-	uintptr_t base = (uintptr_t)sys->mem_map, p = (uintptr_t)page;
+	uint64_t pfn;
 
-	if (p < base || p >= base + sys->mem_map_bytes)
-		return false;
-	return (p - base) % sizeof(struct page) == 0;
+	return page_pointer_pfn(sys, page, &pfn);
 }
 
 /* Claims the block with PG_freeing if its flags are still *f; else false
@@ -1383,7 +1393,8 @@ static inline __attribute__((always_inline)) int free_pages_try_fast(struct budd
 			      PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_isolated) |
 			      PAGE_FLAG(PG_lru);
 	uint32_t f = 0;
-	if (__builtin_expect(!page || !valid_page_pointer(sys, page) || order > sys->max_order ||
+	uint64_t pfn;
+	if (__builtin_expect(!page || !page_pointer_pfn(sys, page, &pfn) || order > sys->max_order ||
 				     ((f = page_flags(page)) & look) != (PAGE_FLAG(PG_present) | PAGE_FLAG(PG_allocated)) ||
 				     page_order(page) != order || !free_pages_claim(page, &f),
 			     0))
@@ -1391,7 +1402,6 @@ static inline __attribute__((always_inline)) int free_pages_try_fast(struct budd
 	/* Claimed: the block is ours, and its owner fields stay put. */
 	if (__builtin_expect(page->refcount != 1 || page->mapping || sys->backing || hwpoison_in_use(sys), 0))
 		return free_claimed_general(sys, page, order, f);
-	uint64_t pfn = page_to_pfn(sys, page);
 	if (!pcp_allowed_order(sys, order)) {
 		free_claimed_to_zone(page_zone(sys, page), page, pfn, order);
 		count_vm_events(sys, PGFREE, 1UL << order);
