@@ -759,22 +759,29 @@ static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_page
 		free_unref_page_drain(zone, pcp, order_to_pindex(zone->sys, mt, order), pcp->batch, high, free_high);
 }
 
+/* The pcp list type of a block freed at pfn: its pageblock's, HIGHATOMIC
+ * and CMA riding the movable list; -1 in an isolated pageblock, whose
+ * blocks must not hide on a pcp. */
+static inline int pcp_free_migratetype(const struct buddy_system *sys, uint64_t pfn)
+{
+	int mt = get_pfnblock_migratetype(sys, pfn);
+
+	if (__builtin_expect(mt >= MIGRATE_PCPTYPES, 0)) {
+		if (is_migrate_isolate(mt))
+			return -1;
+		mt = MIGRATE_MOVABLE;
+	}
+	return mt;
+}
 /* true if the page went to the pcp; false, with nothing changed, if the
  * caller must free to the zone. */
 static inline __attribute__((always_inline)) bool free_unref_page(struct zone *zone, int cpu, struct page *page,
 								  unsigned int order)
 {
-	struct buddy_system *sys = zone->sys;
-	uint64_t pfn = page_to_pfn(sys, page);
-	int mt = get_pfnblock_migratetype(sys, pfn);
+	int mt = pcp_free_migratetype(zone->sys, page_to_pfn(zone->sys, page));
 
-	/* Isolated blocks must not hide on a pcp; HIGHATOMIC and CMA ride
-	 * the movable list. */
-	if (mt >= MIGRATE_PCPTYPES) {
-		if (is_migrate_isolate(mt))
-			return false;
-		mt = MIGRATE_MOVABLE;
-	}
+	if (mt < 0)
+		return false;
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 #ifdef BUDDY_BUG_PCP_UNLOCKED
 	free_unref_page_commit(zone, pcp, cpu, page, mt, order);

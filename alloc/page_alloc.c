@@ -1408,12 +1408,9 @@ static inline __attribute__((always_inline)) int free_pages_try_fast(struct budd
 		return 0;
 	}
 	/* free_unref_page() */
-	int mt = get_pfnblock_migratetype(sys, pfn);
-	if (mt >= MIGRATE_PCPTYPES) {
-		if (is_migrate_isolate(mt))
-			return free_claimed_general(sys, page, order, f);
-		mt = MIGRATE_MOVABLE;
-	}
+	int mt = pcp_free_migratetype(sys, pfn);
+	if (mt < 0)
+		return free_claimed_general(sys, page, order, f);
 	int cpu = buddy_cpu_of_thread(sys);
 	struct zone *zone = page_zone(sys, page);
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
