@@ -951,9 +951,9 @@ alloc_pages_fast(gfp_t gfp, unsigned int order, struct zone *zone, int highest_z
 	/* ALLOC_NOFRAGMENT is left out: only a fallback to another type
 	 * looks at it (a pcp refill, __rmqueue() past the requested type),
 	 * and this path takes none.  Nor is there ALLOC_HIGHATOMIC, so
-	 * get_page_from_freelist() would reserve nothing. */
-	/* ALLOC_CMA for a movable request (buddy_gfp_fast_alloc_flags) that
-	 * gets a movable block: taken from mt, which says both. */
+	 * get_page_from_freelist() would reserve nothing.  ALLOC_CMA, for a
+	 * movable request that gets a movable block, comes from mt, which
+	 * says both. */
 	unsigned int alloc_flags =
 		(buddy_gfp_fast_alloc_flags(gfp) & ~ALLOC_CMA) | (mt == MIGRATE_MOVABLE ? ALLOC_CMA : 0);
 	if (atomic_load_explicit(&zone->below_high, memory_order_relaxed))
@@ -1053,9 +1053,9 @@ static __attribute__((noinline)) struct page *alloc_pages_general(struct buddy_s
 	return page;
 }
 
-/* buddy_alloc_pages_nodemask() without the NULL check: inline twice, for
- * the pcp's low orders and for the rest, so that each copy is compiled for
- * its own orders. */
+/* buddy_alloc_pages_nodemask() without the NULL check: inline for order 0,
+ * for orders 1 to 3 and (out of line) for the rest, so that each copy is
+ * compiled for its own orders. */
 static inline __attribute__((always_inline)) struct page *
 alloc_pages_try_fast(struct buddy_system *sys, gfp_t gfp, unsigned int order, int preferred_nid, uint64_t nodemask)
 {
@@ -1183,13 +1183,6 @@ static inline bool page_pointer_pfn(const struct buddy_system *sys, const struct
 		return false;
 	*pfn = off / sizeof(struct page);
 	return true;
-}
-
-static bool valid_page_pointer(const struct buddy_system *sys, const struct page *page)
-{
-	uint64_t pfn;
-
-	return page_pointer_pfn(sys, page, &pfn);
 }
 
 /* Claims the block with PG_freeing if its flags are still *f; else false
@@ -1324,11 +1317,13 @@ void free_claimed_block(struct buddy_system *sys, struct page *page, unsigned in
 
 /* buddy_free_pages() for every block its fast path turns down before
  * claiming it: a bad pointer, order or block, a compound or lru block, a
- * race with another claim. */
+ * race with another claim.  free_pages_prepare() makes every check. */
 static __attribute__((noinline)) int free_pages_general(struct buddy_system *sys, struct page *page,
 							unsigned int order)
 {
-	if (!page || !valid_page_pointer(sys, page)) {
+	uint64_t pfn;
+
+	if (!page || !page_pointer_pfn(sys, page, &pfn)) {
 		count_vm_events(sys, BUDDY_BAD_PAGE, 1);
 		buddy_log(sys, "BUG: free of %p: not a page record of this allocator", (void *)page);
 		return -EFAULT;
@@ -1337,19 +1332,7 @@ static __attribute__((noinline)) int free_pages_general(struct buddy_system *sys
 		report_bad_page(sys, page, "free with an order above MAX_PAGE_ORDER");
 		return -EINVAL;
 	}
-	/* The usual block -- present, allocated, neither compound nor
-	 * isolated nor being freed, freed with its own order -- is claimed
-	 * here; any other goes through every check of free_pages_prepare(). */
-	const uint32_t look = PAGE_FLAG(PG_present) | PAGE_FLAG(PG_tail) | PAGE_FLAG(PG_allocated) |
-			      PAGE_FLAG(PG_freeing) | PAGE_FLAG(PG_head) | PAGE_FLAG(PG_isolated);
-	uint32_t f = page_flags(page);
-	int ret;
-	if (__builtin_expect((f & look) == (PAGE_FLAG(PG_present) | PAGE_FLAG(PG_allocated)) &&
-				     page_order(page) == order && free_pages_claim(page, &f),
-			     1))
-		ret = page->refcount == 1 ? 0 : free_pages_check_claimed(sys, page, order, f);
-	else
-		ret = free_pages_prepare(sys, page, order);
+	int ret = free_pages_prepare(sys, page, order);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	free_claimed_block(sys, page, order);
@@ -1361,7 +1344,7 @@ static __attribute__((noinline)) int free_pages_general(struct buddy_system *sys
 static __attribute__((noinline)) int free_claimed_general(struct buddy_system *sys, struct page *page,
 							  unsigned int order, uint32_t f)
 {
-	int ret = page->refcount == 1 ? 0 : free_pages_check_claimed(sys, page, order, f);
+	int ret = free_pages_check_claimed(sys, page, order, f);
 
 	if (ret)
 		return ret < 0 ? ret : 0;
